@@ -1,0 +1,199 @@
+"""Array backends: numpy by default, torch (CPU or CUDA) and cupy when installed.
+
+The namespace of a computation follows its input (``array_api_compat``), so a function
+written against ``xp = get_namespace(x)`` runs unchanged on every backend.  Randomness is
+always drawn from a seeded :class:`numpy.random.Generator` and then moved to the backend,
+so a seed gives the same numbers everywhere (up to the backend's float arithmetic).
+
+Typical use inside a science function::
+
+    xp = get_namespace(tensor)
+    out = xp.zeros((n, r), dtype=tensor.dtype, device=device_of(tensor))
+
+and at an entry point that receives a configuration::
+
+    be = Backend.from_config({"backend": "torch", "device": "cpu"})
+    x = be.asarray(numpy_array)            # moved to torch, float dtype kept
+    y = to_numpy(some_function(x))         # back to numpy for saving
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+from neurodyn.errors import InvalidInputError
+
+BACKENDS = ("numpy", "torch", "cupy")
+DEVICES = ("cpu", "cuda")
+
+
+def is_available(name: str) -> bool:
+    """Whether backend ``name`` can be imported here (``numpy`` always can)."""
+    if name == "numpy":
+        return True
+    if name not in BACKENDS:
+        return False
+    return importlib.util.find_spec(name) is not None
+
+
+def available_backends() -> list[str]:
+    """Names of the backends importable in this environment."""
+    return [b for b in BACKENDS if is_available(b)]
+
+
+def cuda_available() -> bool:
+    """Whether torch sees a CUDA device."""
+    if not is_available("torch"):
+        return False
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def get_namespace(*arrays: Any):
+    """The array-API namespace of ``arrays`` (numpy's for plain Python/numpy input).
+
+    Mixing backends (a numpy and a torch array) raises a clear error instead of a silent
+    copy, because that is the usual source of device mismatches.
+    """
+    arrays = tuple(a for a in arrays if a is not None and not isinstance(a, (int, float, complex, bool)))
+    if not arrays:
+        return array_api_compat.numpy
+    try:
+        return array_api_compat.array_namespace(*arrays)
+    except TypeError as exc:
+        kinds = sorted({type(a).__module__.split(".")[0] + "." + type(a).__name__ for a in arrays})
+        raise InvalidInputError(f"arrays from different backends were mixed ({', '.join(kinds)}); "
+                                "move them to one backend with neurodyn.backend.to_backend") from exc
+
+
+def backend_name(x: Any) -> str:
+    """``'numpy'``, ``'torch'`` or ``'cupy'`` for an array of that library."""
+    if array_api_compat.is_torch_array(x):
+        return "torch"
+    if array_api_compat.is_cupy_array(x):
+        return "cupy"
+    return "numpy"
+
+
+def device_of(x: Any):
+    """The device object of ``x`` (``'cpu'`` for numpy), usable as ``device=`` argument."""
+    return array_api_compat.device(x)
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    """A numpy copy (or view) of any backend array, detached from autograd."""
+    if array_api_compat.is_torch_array(x):
+        return x.detach().cpu().numpy()
+    if array_api_compat.is_cupy_array(x):
+        return x.get()
+    return np.asarray(x)
+
+
+def _check(name: str, device: str) -> None:
+    if name not in BACKENDS:
+        raise InvalidInputError(f"unknown backend {name!r}; expected one of {BACKENDS}", field="backend")
+    if device not in DEVICES:
+        raise InvalidInputError(f"unknown device {device!r}; expected one of {DEVICES}", field="device")
+    if not is_available(name):
+        raise InvalidInputError(f"backend {name!r} is not installed (pip install 'neurodyn[{name}]')",
+                                field="backend")
+    if name == "numpy" and device != "cpu":
+        raise InvalidInputError("the numpy backend runs on the CPU only; use backend: torch or cupy for "
+                                "device: cuda", field="device")
+    if name == "torch" and device == "cuda" and not cuda_available():
+        raise InvalidInputError("device 'cuda' was requested but torch sees no CUDA device", field="device")
+
+
+def to_backend(x: Any, name: str = "numpy", device: str = "cpu", dtype: Any = None):
+    """Move ``x`` to backend ``name`` on ``device``; ``dtype`` is a numpy dtype or ``None``.
+
+    Floating dtypes are preserved (float32 stays float32); ``dtype`` overrides.
+    """
+    _check(name, device)
+    arr = to_numpy(x)
+    if dtype is not None:
+        arr = arr.astype(np.dtype(dtype), copy=False)
+    if name == "numpy":
+        return arr
+    if name == "torch":
+        import torch
+
+        return torch.as_tensor(np.ascontiguousarray(arr), device=device)
+    import cupy
+
+    return cupy.asarray(arr)
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A chosen backend and device: ``Backend('torch', 'cuda')``."""
+
+    name: str = "numpy"
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        _check(self.name, self.device)
+
+    @classmethod
+    def from_config(cls, config: dict | None = None) -> Backend:
+        """From a mapping with optional keys ``backend`` and ``device``."""
+        config = config or {}
+        return cls(str(config.get("backend", "numpy")), str(config.get("device", "cpu")))
+
+    @property
+    def xp(self):
+        """The array-API namespace of this backend."""
+        if self.name == "numpy":
+            return array_api_compat.numpy
+        if self.name == "torch":
+            return array_api_compat.torch
+        return array_api_compat.cupy
+
+    def asarray(self, x: Any, dtype: Any = None):
+        """``x`` moved onto this backend and device."""
+        return to_backend(x, self.name, self.device, dtype)
+
+    def rng(self, seed: int | None) -> BackendRNG:
+        """A seeded generator whose draws land on this backend."""
+        return BackendRNG(seed, self)
+
+
+class BackendRNG:
+    """Random draws from a seeded numpy ``Generator``, moved to a backend.
+
+    Because every draw is made by numpy, the same seed gives identical numbers on numpy,
+    torch-CPU and torch-CUDA.
+    """
+
+    def __init__(self, seed: int | np.random.Generator | None, backend: Backend | None = None):
+        self.generator = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self.backend = backend or Backend()
+
+    def _move(self, arr: np.ndarray, dtype: Any):
+        return self.backend.asarray(arr, dtype=dtype)
+
+    def normal(self, size, loc: float = 0.0, scale: float = 1.0, dtype: Any = np.float64):
+        return self._move(self.generator.normal(loc, scale, size), dtype)
+
+    def uniform(self, size, low: float = 0.0, high: float = 1.0, dtype: Any = np.float64):
+        return self._move(self.generator.uniform(low, high, size), dtype)
+
+    def integers(self, low: int, high: int | None = None, size=None):
+        return self._move(self.generator.integers(low, high, size), np.int64)
+
+    def permutation(self, n: int):
+        return self._move(self.generator.permutation(n), np.int64)
+
+    def poisson(self, lam, size=None, dtype: Any = np.float64):
+        return self._move(self.generator.poisson(to_numpy(lam), size), dtype)
+
+
+def default_rng(seed: int | None = None) -> np.random.Generator:
+    """The project's seeded generator (numpy PCG64)."""
+    return np.random.default_rng(seed)

@@ -1,0 +1,24 @@
+# Shared helpers for every rule file. Each rule file appends its final outputs to
+# ALL_TARGETS (what `snakemake` builds) and its figures to FIGURE_TARGETS (what
+# `snakemake figures` redraws from saved results).
+import neurodyn
+
+VERSION = neurodyn.__version__
+SEED = int(config.get("seed", 0))
+DATASETS = config["datasets"]
+ALL_TARGETS = []
+FIGURE_TARGETS = []
+
+
+def dataset_animals(dataset):
+    """Animal ids of a configured dataset (file stems, or generated names)."""
+    spec = DATASETS[dataset]
+    if spec["reader"] == "synthetic":
+        return [f"{dataset}{i:02d}" for i in range(int(spec["synthetic"]["n_animals"]))]
+    from pathlib import Path
+
+    return [Path(f).name.split(".")[0].removesuffix("-data") for f in spec["files"]]
+
+
+def rule_log(name):
+    return f"results/logs/{name}.log"

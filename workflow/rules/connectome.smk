@@ -1,0 +1,1 @@
+# connectome rules (filled in by the corresponding capability).

@@ -1,0 +1,1 @@
+# gain_control rules (filled in by the corresponding capability).

@@ -1,0 +1,1 @@
+# ingest rules (filled in by the corresponding capability).

@@ -1,0 +1,1 @@
+# rich_lazy rules (filled in by the corresponding capability).

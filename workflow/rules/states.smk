@@ -1,0 +1,1 @@
+# states rules (filled in by the corresponding capability).
