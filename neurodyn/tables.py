@@ -12,7 +12,7 @@ def to_markdown(df: pd.DataFrame, float_digits: int = 4, title: str | None = Non
     """A GitHub-flavoured Markdown table; floats rounded to ``float_digits`` significant digits."""
     out = df.copy()
     for col in out.columns:
-        if np.issubdtype(out[col].dtype, np.floating):
+        if pd.api.types.is_float_dtype(out[col].dtype):
             out[col] = out[col].map(lambda v: "" if pd.isna(v) else f"{v:.{float_digits}g}")
     header = "| " + " | ".join(str(c) for c in out.columns) + " |"
     rule = "| " + " | ".join("---" for _ in out.columns) + " |"
