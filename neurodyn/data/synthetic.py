@@ -95,3 +95,92 @@ def synthetic_recording(
         traces, np.arange(n_time) / sampling_rate_hz, names, animal=animal, source="synthetic",
         units="a.u.", citation=SYNTHETIC_CITATION, behavior=behavior, sampling_rate_hz=sampling_rate_hz,
     )
+
+
+def synthetic_cohort(
+    n_animals: int = 3,
+    n_neurons: int = 24,
+    n_time: int = 900,
+    sampling_rate_hz: float = 2.0,
+    seed: int | np.random.Generator = 0,
+    *,
+    reversal_fraction: float = 0.25,
+    mean_reversal_s: float = 8.0,
+    base_rate_hz: float = 0.4,
+    reversal_rate_hz: float = 2.0,
+    noise_sd: float = 0.15,
+    drift_sd: float = 0.02,
+) -> tuple[list[xr.Dataset], xr.Dataset]:
+    """Several animals with planted spikes driven by a forward/reversal behaviour.
+
+    Each animal switches between *forward* and *reversal* (a two-state Markov chain with
+    mean reversal length ``mean_reversal_s`` and stationary reversal fraction
+    ``reversal_fraction``).  The first third of the neurons (named like the command
+    interneurons they imitate, ``n000``…) fire at ``reversal_rate_hz`` during reversals
+    and ``base_rate_hz`` otherwise; the rest fire at ``base_rate_hz`` modulated by a slow
+    random oscillation.  Spikes are Poisson per frame, rendered by
+    :func:`spikes_to_calcium`.  Every animal has the same neuron names ``n000``… so a
+    cohort aligns them all.
+
+    Parameters
+    ----------
+    n_animals, n_neurons, n_time : int
+    sampling_rate_hz : float
+    seed : int or numpy Generator
+
+    Returns
+    -------
+    recordings : list of Recording, one per animal (``syn00``, ``syn01``, …), with
+        ``behavior_velocity`` (mm/s-like units) and ``behavior_reversal`` (0/1).
+    truth : xarray.Dataset with ``spikes`` (animal, time, neuron) int, ``rates_hz``
+        (animal, time, neuron) and ``reversal`` (animal, time).
+    """
+    if n_animals < 1 or n_neurons < 1 or n_time < 2 or not sampling_rate_hz > 0:
+        raise ValueError(f"need n_animals>=1, n_neurons>=1, n_time>=2, sampling_rate_hz>0; got "
+                         f"{n_animals}, {n_neurons}, {n_time}, {sampling_rate_hz}")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    dt = 1.0 / sampling_rate_hz
+    # Two-state chain: leave reversal with prob dt/mean_reversal_s per frame; the entry
+    # probability follows from the stationary fraction p: p_in = p_out * p / (1 - p).
+    p_out = min(1.0, dt / mean_reversal_s)
+    p_in = min(1.0, p_out * reversal_fraction / max(1e-9, 1.0 - reversal_fraction))
+    names = [f"n{i:03d}" for i in range(n_neurons)]
+    n_command = max(1, n_neurons // 3)
+    t = np.arange(n_time) * dt
+    recordings, spikes_all, rates_all, rev_all = [], [], [], []
+    for a in range(n_animals):
+        rev = np.zeros(n_time, dtype=np.int8)
+        u = rng.random(n_time)
+        for k in range(1, n_time):
+            rev[k] = (u[k] >= p_out) if rev[k - 1] else (u[k] < p_in)
+        phase = rng.uniform(0, 2 * np.pi, n_neurons)
+        period = rng.uniform(20.0, 60.0, n_neurons)
+        rates = base_rate_hz * (1.0 + 0.8 * np.sin(2 * np.pi * t[:, None] / period + phase))
+        rates[:, :n_command] = np.where(rev[:, None] == 1, reversal_rate_hz, base_rate_hz * 0.25)
+        spikes = rng.poisson(rates * dt)
+        traces = spikes_to_calcium(spikes, sampling_rate_hz, rng=rng, noise_sd=noise_sd, drift_sd=drift_sd)
+        velocity = np.where(rev == 1, -0.08, 0.12) + rng.normal(0.0, 0.02, n_time)
+        animal = f"syn{a:02d}"
+        recordings.append(make_recording(
+            traces, t, names, animal=animal, source="synthetic", units="a.u.", citation=SYNTHETIC_CITATION,
+            behavior={"velocity": velocity, "reversal": rev.astype(np.float64)},
+            sampling_rate_hz=sampling_rate_hz,
+            attrs={"generator": "neurodyn.data.synthetic.synthetic_cohort"},
+        ))
+        spikes_all.append(spikes)
+        rates_all.append(rates)
+        rev_all.append(rev)
+    animals = [r.attrs["animal"] for r in recordings]
+    truth = xr.Dataset(
+        {
+            "spikes": (("animal", "time", "neuron"), np.stack(spikes_all).astype(np.int32)),
+            "rates_hz": (("animal", "time", "neuron"), np.stack(rates_all).astype(np.float32)),
+            "reversal": (("animal", "time"), np.stack(rev_all)),
+            "command_neuron": (("neuron",), np.arange(n_neurons) < n_command),
+        },
+        coords={"animal": animals, "time": t, "neuron": names},
+        attrs={"generator": "neurodyn.data.synthetic.synthetic_cohort", "sampling_rate_hz": float(sampling_rate_hz),
+               "citation": SYNTHETIC_CITATION},
+    )
+    truth["time"].attrs["units"] = "s"
+    return recordings, truth
