@@ -42,7 +42,7 @@ Formats and their minimal layouts
     ``neuron``, ``behavior_*`` variables, the Recording attrs (missing ``animal``,
     ``units``, ``citation``, ``sampling_rate_hz`` are filled from the file name, ``a.u.``,
     ``""`` and the time axis).  ``source`` becomes this file; a previous ``source`` is
-    kept as ``derived_from``.
+    prepended to ``derived_from`` (``a.nc <- b.h5``: the files it was made from).
 
 Every reader takes ``animal=`` to override the animal id (default: the file stem without
 a trailing ``-data``, or what the file says).
@@ -558,7 +558,8 @@ def read_netcdf_recording(path: str | os.PathLike, *, animal: str | None = None)
     time = _check_time(ds["time"].values, ds.sizes["time"], source, "time")
     attrs = dict(ds.attrs)
     if attrs.get("source") and attrs["source"] != source:
-        attrs.setdefault("derived_from", attrs["source"])
+        # Keep the chain of files this one was made from, newest first.
+        attrs["derived_from"] = " <- ".join(str(a) for a in (attrs["source"], attrs.get("derived_from")) if a)
     attrs["source"] = source
     attrs["animal"] = animal or attrs.get("animal") or animal_from_path(path)
     attrs.setdefault("units", "a.u.")
