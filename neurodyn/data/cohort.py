@@ -189,6 +189,9 @@ def validate_cohort(ds: xr.Dataset, source: str | None = None) -> xr.Dataset:
             raise InvalidInputError(f"dims {ds[var].dims}; expected {dims}", source=source, field=var)
     if ds["present"].dtype != bool:
         raise InvalidInputError(f"dtype {ds['present'].dtype}; expected bool", source=source, field="present")
+    for coord in ("animal", "time", "neuron"):
+        if coord not in ds.coords:
+            raise InvalidInputError("missing coordinate", source=source, field=coord)
     for key in COHORT_ATTRS:
         if key not in ds.attrs:
             raise InvalidInputError("missing attribute", source=source, field=key)
@@ -216,6 +219,5 @@ def load_cohort(path: str | os.PathLike) -> xr.Dataset:
         raise InputFileError(f"cannot read as NetCDF: {type(exc).__name__}: {exc}", source=str(path)) from None
     if "present" in ds and ds["present"].dtype != bool:
         ds["present"] = ds["present"].astype(bool)
-    ds["animal"] = ds["animal"].astype(str)
-    ds["neuron"] = ds["neuron"].astype(str)
-    return validate_cohort(ds, source=str(path))
+    ds = validate_cohort(ds, source=str(path))
+    return ds.assign_coords(animal=ds["animal"].astype(str), neuron=ds["neuron"].astype(str))

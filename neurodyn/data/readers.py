@@ -188,7 +188,16 @@ def _check_traces(traces: Any, source: str, field: str) -> np.ndarray:
                                 source=source, field=field)
     if not np.issubdtype(traces.dtype, np.number):
         raise InvalidInputError(f"dtype {traces.dtype}; expected numbers", source=source, field=field)
-    return traces.astype(np.float64, copy=False)
+    traces = traces.astype(np.float64, copy=False)
+    if traces.shape[0] < 2 or traces.shape[1] < 1:
+        raise InvalidInputError(f"shape {traces.shape}; expected at least 2 frames and 1 neuron (time, neuron)",
+                                source=source, field=field)
+    empty = np.flatnonzero(np.isnan(traces).all(axis=0))
+    if empty.size:
+        raise InvalidInputError(f"columns {empty[:10].tolist()} ({empty.size} in total) are entirely NaN; expected "
+                                f"at least one finite value per neuron (drop those columns)", source=source,
+                                field=field)
+    return traces
 
 
 def _time_from_rate(n_time: int, rate: Any, source: str) -> np.ndarray:
