@@ -18,9 +18,11 @@ from neurodyn.circuits.gain_control.model import (
     GainControlAdaptation,
     GainControlParams,
     build_network,
+    effects_table,
     simulate_adaptation,
     summarise_effects,
     tradeoff_curve,
+    tradeoff_curves,
 )
 from neurodyn.circuits.gain_control.network import (
     check_stability,
@@ -38,8 +40,9 @@ from neurodyn.circuits.gain_control.objective import (
 from neurodyn.circuits.gain_control.synaptic import homeostatic_weights
 
 __all__ = [
-    "CONDITIONS", "MODELS", "GainControlAdaptation", "GainControlParams", "benucci_grid", "build_network",
+    "CONDITIONS", "MODELS", "GainControlAdaptation", "GainControlParams", "benucci_grid", "build_network", "effects_table",
     "check_stability", "fine_grid", "homeostatic_weights", "objective_terms", "optimal_gains",
     "optimal_gains_numerical", "preferred_orientations", "ring_kernel", "simulate_adaptation", "steady_state",
-    "steady_state_operator", "stimulus_ensemble", "summarise_effects", "tradeoff_curve", "von_mises_drive",
+    "steady_state_operator", "stimulus_ensemble", "summarise_effects", "tradeoff_curve", "tradeoff_curves",
+    "von_mises_drive",
 ]

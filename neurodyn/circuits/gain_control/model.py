@@ -230,7 +230,7 @@ def summarise_effects(ds) -> dict:
         ``suppression_centre_deg`` |distance| of that neuron from the adapter;
         ``max_min_ratio_difference`` max over neurons of |max ratio − min ratio|;
         ``max_repulsion_deg`` largest shift away from the adapter (negative: attraction)
-        and ``repulsion_distance_deg`` where it occurs; ``max_attraction_deg`` the largest
+        and ``repulsion_distance_deg`` where it occurs (NaN without repulsion); ``max_attraction_deg`` the largest
         shift toward it (≥ 0);
         ``covariance_distance_unadapted`` / ``_adapted`` relative Frobenius distance of the
         biased-ensemble covariance to the uniform one, ``decorrelation`` = 1 − adapted /
@@ -248,17 +248,22 @@ def summarise_effects(ds) -> dict:
     d_cor = [fx.relative_frobenius_distance(cor[k], cor[0]) for k in (1, 2)]
     means = ds["mean_response"].values
     cv = [fx.coefficient_of_variation(means[k]) for k in (1, 2)]
+    # Round-off (≈1e-14) must not masquerade as an effect, e.g. "repulsion" of the W = 0 model.
+    def clean(x: float) -> float:
+        return 0.0 if abs(x) < 1e-9 else float(x)
+
+    max_rep = clean(rep[i_rep])
     return {
         "peak_suppression": float(1.0 - max_ratio[i_sup]),
         "suppression_centre_deg": float(abs(distance[i_sup])),
-        "max_min_ratio_difference": float(np.max(np.abs(max_ratio - ds["min_ratio"].values))),
-        "max_repulsion_deg": float(rep[i_rep]),
-        "repulsion_distance_deg": float(abs(distance[i_rep])),
-        "max_attraction_deg": float(max(0.0, -np.min(rep))),
+        "max_min_ratio_difference": clean(np.max(np.abs(max_ratio - ds["min_ratio"].values))),
+        "max_repulsion_deg": max_rep,
+        "repulsion_distance_deg": float(abs(distance[i_rep])) if max_rep > 0 else float("nan"),
+        "max_attraction_deg": clean(max(0.0, -np.min(rep))),
         "covariance_distance_unadapted": d_cov[0], "covariance_distance_adapted": d_cov[1],
         "decorrelation": float(1.0 - d_cov[1] / d_cov[0]),
         "correlation_distance_unadapted": d_cor[0], "correlation_distance_adapted": d_cor[1],
-        "correlation_decorrelation": float(1.0 - d_cor[1] / d_cor[0]),
+        "correlation_decorrelation": clean(1.0 - d_cor[1] / d_cor[0]),
         "cv_unadapted": cv[0], "cv_adapted": cv[1], "equalisation": float(1.0 - cv[1] / cv[0]),
     }
 
@@ -319,3 +324,56 @@ class GainControlAdaptation:
         self.weights_adapted_ = self.result_["weights_adapted"].values
         self.effects_ = summarise_effects(self.result_)
         return self
+
+
+def tradeoff_curves(tradeoffs, adapter_probabilities, models=("recurrent", "feedforward"),
+                    params: GainControlParams | None = None, backend: Backend | None = None):
+    """:func:`tradeoff_curve` for every model and adapter probability, stacked.
+
+    Returns
+    -------
+    xarray.Dataset
+        dims ``model``, ``adapter_probability``, ``tradeoff``, ``ensemble``.
+    """
+    import xarray as xr
+
+    models = [m for m in models if m != "synaptic"]   # no trade-off weight in the synaptic model
+    per_model = [xr.concat([tradeoff_curve(tradeoffs, pi, m, params, backend) for pi in adapter_probabilities],
+                           dim="adapter_probability") for m in models]
+    out = xr.concat(per_model, dim="model").drop_attrs()
+    return out.assign_coords(model=list(models), adapter_probability=[float(p) for p in adapter_probabilities])
+
+
+TABLE_COLUMNS = ("model", "adapter_probability", "peak_suppression", "suppression_centre_deg",
+                 "max_min_ratio_difference", "max_repulsion_deg", "repulsion_distance_deg", "max_attraction_deg",
+                 "covariance_distance_unadapted", "covariance_distance_adapted", "decorrelation",
+                 "correlation_decorrelation", "cv_unadapted", "cv_adapted", "equalisation", "synaptic_steps")
+
+
+def effects_table(datasets):
+    """One row per experiment (model × adapter probability), one column per effect.
+
+    Parameters
+    ----------
+    datasets : iterable of xarray.Dataset
+        Results of :func:`simulate_adaptation`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`TABLE_COLUMNS` (definitions in :func:`summarise_effects`), sorted by
+        model (recurrent, feedforward, synaptic) and adapter probability.
+    """
+    import pandas as pd
+
+    rows = []
+    for ds in datasets:
+        effects = summarise_effects(ds)
+        rows.append({"model": ds.attrs["model"], "adapter_probability": float(ds.attrs["adapter_probability"]),
+                     **effects, "synaptic_steps": int(ds.attrs.get("synaptic_steps", 0))})
+    if not rows:
+        raise InvalidInputError("no simulation results to tabulate", field="datasets")
+    table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+    table["model"] = pd.Categorical(table["model"], categories=[m for m in MODELS if m in set(table["model"])],
+                                    ordered=True)
+    return table.sort_values(["model", "adapter_probability"]).reset_index(drop=True).astype({"model": str})
