@@ -1,0 +1,107 @@
+"""HMM-GLM fitting: EM monotonicity, planted-GLM recovery, planted-state recovery."""
+
+import numpy as np
+import pytest
+
+from neurodyn.errors import InvalidInputError
+from neurodyn.states import metrics
+from neurodyn.states.emissions import GaussianGLM, PoissonGLM, exponential_basis, history_features
+from neurodyn.states.model import HMMGLM, fit_hmmglm
+from neurodyn.states.selection import select_n_states
+from neurodyn.states.synthetic import paper_dataset, paper_parameters, sample_hmmglm
+
+
+@pytest.mark.parametrize(
+    "emission,prior,kw",
+    [
+        ("poisson", "none", {}),
+        ("poisson", "none", {"l1": 1.0}),
+        ("poisson", "gaussian", {}),
+        ("poisson", "onehot", {}),
+        ("bernoulli", "gaussian", {}),
+        ("gaussian", "none", {}),
+    ],
+)
+def test_em_never_decreases_objective(emission, prior, kw):
+    truth = paper_parameters(3, 6, rng=1)
+    seqs = [sample_hmmglm(truth, 300, rng=s)[0] for s in range(2)]
+    if emission == "bernoulli":
+        seqs = [np.minimum(x, 1.0) for x in seqs]
+    if emission == "gaussian":
+        seqs = [x + 0.1 * np.random.default_rng(0).normal(size=x.shape) for x in seqs]
+    p = fit_hmmglm(seqs, 3, emission=emission, prior=prior, prior_kwargs=kw, max_iter=8, m_step_iter=10,
+                   tol=0, polish_iter=0, state_bias=emission == "gaussian", log_every=0)
+    h = np.array(p.history)
+    assert len(h) == 9
+    assert np.all(np.diff(h) >= -1e-8 * np.abs(h[:-1])), np.diff(h)
+
+
+def test_single_state_recovers_planted_glm_weights():
+    rng = np.random.default_rng(0)
+    N, T = 5, 20_000
+    W = rng.normal(scale=0.4, size=(N, N))
+    b = np.full(N, 0.2)
+    phi = exponential_basis(5)
+    x = np.zeros((T, N))
+    em = PoissonGLM("softplus")
+    for t in range(T):
+        h = phi[: min(t, 5)] @ x[max(0, t - 5) : t][::-1] if t else np.zeros(N)
+        x[t] = em.sample(b + W @ h, rng)
+    m = HMMGLM(1, emission="poisson", link="softplus", max_iter=3, log_every=0).fit(x)
+    assert np.abs(m.weights_[0] - W).max() < 0.15
+    np.testing.assert_allclose(m.bias_[0], b, atol=0.06)
+
+
+def test_gaussian_ar_single_state_recovers_weights():
+    rng = np.random.default_rng(1)
+    N, T = 4, 5000
+    W = 0.5 * np.eye(N) + 0.2 * rng.normal(size=(N, N))
+    phi = exponential_basis(3)
+    x = np.zeros((T, N))
+    for t in range(T):
+        h = phi[: min(t, 3)] @ x[max(0, t - 3) : t][::-1] if t else np.zeros(N)
+        x[t] = GaussianGLM().sample(0.1 + W @ h, rng, np.full(N, 0.25))
+    m = HMMGLM(1, emission="gaussian", n_lags=3, max_iter=3, log_every=0).fit(x)
+    assert np.abs(m.weights_[0] - W).max() < 0.1
+    np.testing.assert_allclose(m.noise_[0], 0.25, rtol=0.1)
+
+
+@pytest.mark.parametrize("prior", ["gaussian", "onehot"])
+def test_generator_and_fit_recover_planted_states(prior):
+    truth, train, test = paper_dataset(3, n_train=2, n_test=1, n_time=1500, n_states=3, n_neurons=8)
+    m = HMMGLM(3, link="sigmoid", prior=prior, max_iter=15, m_step_iter=15, polish_iter=3,
+               random_state=0, log_every=0).fit([x for x, _ in train])
+    x, z = test[0]
+    zhat = m.predict(x)
+    assert metrics.state_accuracy(z, zhat, 3) > 0.9
+    perm = metrics.match_states(z, zhat, 3)
+    assert metrics.balanced_accuracy(truth.types, m.types_[perm]) > 0.6
+    assert m.score([x]) > HMMGLM(1, link="sigmoid", max_iter=5, log_every=0).fit([x for x, _ in train]).score([x])
+    proba = m.predict_proba(x)
+    assert proba.shape == (len(x), 3)
+    np.testing.assert_allclose(proba.sum(1), 1.0)
+
+
+def test_estimator_api_and_errors():
+    m = HMMGLM(2, prior="onehot", prior_kwargs={"tau": 0.5})
+    assert m.get_params()["prior_kwargs"] == {"tau": 0.5}
+    with pytest.raises(InvalidInputError, match="fit"):
+        m.score(np.zeros((10, 2)))
+    with pytest.raises(InvalidInputError, match="sequences"):
+        HMMGLM(2).fit([np.zeros((10, 2)), np.zeros((10, 3))])
+    with pytest.raises(InvalidInputError, match="Poisson"):
+        HMMGLM(2).fit(np.full((10, 2), 0.5))
+    with pytest.raises(InvalidInputError, match="prior"):
+        HMMGLM(2, prior="laplace").fit(np.zeros((10, 2)))
+
+
+def test_model_selection_prefers_true_number_of_states():
+    truth = paper_parameters(2, 5, rng=4)
+    truth = truth._replace(weights=truth.weights * 2)
+    seqs = [sample_hmmglm(truth, 1500, rng=s)[0] for s in range(3)]
+    table = select_n_states(seqs[:2], seqs[2:], [1, 2], link="sigmoid", prior="gaussian", max_iter=10,
+                            m_step_iter=10, log_every=0)
+    assert list(table["n_states"]) == [1, 2]
+    best = table.loc[table["heldout_ll"].idxmax(), "n_states"]
+    assert best == 2
+    assert {"heldout_ll", "heldout_ll_per_bin", "bic", "train_ll"} <= set(table.columns)
