@@ -577,7 +577,7 @@ def read_netcdf_recording(path: str | os.PathLike, *, animal: str | None = None)
         attrs["sampling_rate_hz"] = float(1.0 / np.median(np.diff(time)))
     ds.attrs = attrs
     ds["neuron"] = ds["neuron"].astype(str)
-    return ds
+    return validate_recording(ds, source=source)
 
 
 FORMATS: dict[str, Callable[..., xr.Dataset]] = {
