@@ -270,3 +270,43 @@ def test_netcdf_fills_missing_attrs(tmp_path):
     assert rec["traces"].dims == ("time", "neuron")
     assert rec.attrs["animal"] == "w9" and rec.attrs["units"] == "a.u."
     assert rec.attrs["sampling_rate_hz"] == pytest.approx(10.0)
+
+
+def test_nwb_picks_dff_over_fluorescence_and_honours_series(tmp_path, rng):
+    from datetime import datetime, timezone
+
+    from pynwb import NWBHDF5IO, NWBFile
+    from pynwb.ophys import DfOverF, Fluorescence, ImageSegmentation, OpticalChannel
+
+    nwb = NWBFile(session_description="two series", identifier="two",
+                  session_start_time=datetime(2024, 1, 1, tzinfo=timezone.utc))
+    plane = nwb.create_imaging_plane(name="plane", optical_channel=OpticalChannel(name="g", description="g",
+                                     emission_lambda=520.0), imaging_rate=2.0, description="p",
+                                     device=nwb.create_device(name="scope"), excitation_lambda=488.0,
+                                     indicator="GCaMP", location="head")
+    module = nwb.create_processing_module(name="ophys", description="ophys")
+    seg = ImageSegmentation()
+    module.add(seg)
+    ps = seg.create_plane_segmentation(name="rois", description="r", imaging_plane=plane)
+    ps.add_column(name="label", description="neuron")
+    for name in ("AVAL", "AVAR"):
+        ps.add_roi(image_mask=np.zeros((2, 2)), label=name)
+    raw, dff = rng.normal(size=(2, 20, 2))
+    for cls, name, data in ((Fluorescence, "raw", raw), (DfOverF, "dff", dff)):
+        container = cls()
+        module.add(container)
+        container.create_roi_response_series(name=name, data=data, rate=2.0, unit="a.u.",
+                                             rois=ps.create_roi_table_region(region=[1, 0], description="rev"))
+    with NWBHDF5IO(str(tmp_path / "two.nwb"), "w") as io:
+        io.write(nwb)
+    rec = read_recording(tmp_path / "two.nwb")
+    np.testing.assert_allclose(rec["traces"].values, dff)
+    assert list(rec["neuron"].values) == ["AVAR", "AVAL"]          # the region's row order
+    raw_rec = read_recording(tmp_path / "two.nwb", series="raw")
+    np.testing.assert_allclose(raw_rec["traces"].values, raw)
+    from neurodyn.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="field 'series'"):
+        read_recording(tmp_path / "two.nwb", series="nope")
+    with pytest.raises(InvalidInputError, match="field 'name_column'"):
+        read_recording(tmp_path / "two.nwb", name_column="nope")

@@ -161,12 +161,15 @@ def synthetic_cohort(
         traces = spikes_to_calcium(spikes, sampling_rate_hz, rng=rng, noise_sd=noise_sd, drift_sd=drift_sd)
         velocity = np.where(rev == 1, -0.08, 0.12) + rng.normal(0.0, 0.02, n_time)
         animal = f"syn{a:02d}"
-        recordings.append(make_recording(
+        rec = make_recording(
             traces, t, names, animal=animal, source="synthetic", units="a.u.", citation=SYNTHETIC_CITATION,
             behavior={"velocity": velocity, "reversal": rev.astype(np.float64)},
             sampling_rate_hz=sampling_rate_hz,
             attrs={"generator": "neurodyn.data.synthetic.synthetic_cohort"},
-        ))
+        )
+        rec["behavior_velocity"].attrs["units"] = "a.u."
+        rec["behavior_reversal"].attrs["units"] = "1 = reversing"
+        recordings.append(rec)
         spikes_all.append(spikes)
         rates_all.append(rates)
         rev_all.append(rev)

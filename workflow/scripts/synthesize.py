@@ -38,7 +38,7 @@ if truth is None:
     import xarray as xr
 
     truth = xr.Dataset(attrs={"note": f"generator {spec['generator']} plants no truth"})
-elif "animal" in truth.coords:
+elif "animal" in truth.dims:
     truth = truth.assign_coords(animal=animals)
 truth.attrs.update(attrs)
 write_netcdf(truth, snakemake.output.truth)
