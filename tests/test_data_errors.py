@@ -71,6 +71,13 @@ def test_unknown_format(tmp_path):
     assert isinstance(info.value, ValueError)
 
 
+def test_option_the_reader_does_not_take(tmp_path):
+    np.savez(tmp_path / "a.npz", traces=np.zeros((3, 1)), time=np.arange(3.0))
+    with raises(InvalidInputError, tmp_path / "a.npz", "labels") as info:
+        read_recording(tmp_path / "a.npz", labels="neuropal_labels.json")
+    assert "sampling_rate_hz" in str(info.value)
+
+
 def test_non_hdf5_file(tmp_path):
     path = tmp_path / "w-data.h5"
     path.write_text("this is not HDF5\n" * 20)

@@ -50,6 +50,7 @@ a trailing ``-data``, or what the file says).
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import zipfile
@@ -134,8 +135,14 @@ def read_recording(path: str | os.PathLike, format: str | None = None, **kwargs:
     if format not in FORMATS:
         raise InvalidInputError(f"unknown format {format!r}; expected one of {sorted(FORMATS)}",
                                 source=str(path), field="format")
+    reader = FORMATS[format]
+    accepted = set(inspect.signature(reader).parameters) - {"path"}
+    unknown = sorted(set(kwargs) - accepted)
+    if unknown:
+        raise InvalidInputError(f"the {format} reader does not take {unknown}; it takes {sorted(accepted)}",
+                                source=str(path), field=unknown[0])
     _check_file(path)
-    return validate_recording(FORMATS[format](path, **kwargs), source=str(path))
+    return validate_recording(reader(path, **kwargs), source=str(path))
 
 
 def write_recording(ds: xr.Dataset, path: str | os.PathLike, *, dtype: Any = np.float32) -> Path:
