@@ -1,7 +1,29 @@
-"""Dynamic functional connectomes: differential affinities, masked non-negative tensor
-factorization (HALS), rank selection and weighted community detection (Dyballa et al.,
-ICLR 2024)."""
+"""Dynamic functional connectomes (Dyballa et al., ICLR 2024).
 
-from neurodyn.connectome.synthetic import planted_community_cohort
+Calcium traces → time-resolved differential affinities → a window × animal × pair
+tensor (with a mask for missing neurons) → masked non-negative CP by HALS → rank chosen by
+an ensemble of restarts → weighted communities per component (a weighted stochastic
+block model chosen by description length; Louvain and Leiden as baselines).
+"""
 
-__all__ = ["planted_community_cohort"]
+from neurodyn.connectome.affinity import (AFFINITIES, correlation_affinity, differential_affinity,
+                                          robust_derivative, window_bounds, windowed_affinity)
+from neurodyn.connectome.communities import (METHODS, SBMFit, WeightedSBM, community_strength, compare_methods,
+                                             component_communities, component_graph, detect_communities, leiden,
+                                             louvain, weighted_sbm)
+from neurodyn.connectome.ntf import (NTF, NTFResult, dataset_factors, fit_affinity, non_negative_cp_hals,
+                                     ntf_to_dataset, reconstruct)
+from neurodyn.connectome.rank import (congruence_matrix, match_components, rank_summary, select_rank, similarity,
+                                      sweep_metrics)
+from neurodyn.connectome.synthetic import planted_community_cohort, planted_factors, planted_recovery
+from neurodyn.connectome.tensor import affinity_tensor, fold_pairs, pair_index, tensor_memory_bytes
+
+__all__ = [
+    "AFFINITIES", "METHODS", "NTF", "NTFResult", "SBMFit", "WeightedSBM", "affinity_tensor", "community_strength",
+    "compare_methods", "component_communities", "component_graph", "congruence_matrix", "correlation_affinity",
+    "dataset_factors", "detect_communities", "differential_affinity", "fit_affinity", "fold_pairs", "leiden",
+    "louvain", "match_components", "non_negative_cp_hals", "ntf_to_dataset", "pair_index",
+    "planted_community_cohort", "planted_factors", "planted_recovery", "rank_summary", "reconstruct",
+    "robust_derivative", "select_rank", "similarity", "sweep_metrics", "tensor_memory_bytes", "weighted_sbm",
+    "window_bounds", "windowed_affinity",
+]

@@ -1,10 +1,13 @@
 """Planted-truth cohorts for the dynamic functional connectome.
 
 Neurons form *communities* that co-activate: every community ``c`` of component ``k`` has
-a shared latent burst train ``d_kc(t)``, and its members' firing rates follow it while the
-component is switched on:
+a shared smooth latent drive ``d_akc(t)`` (drawn anew in every animal), and its members'
+firing rates follow it while the component is switched on; ``q_ai`` is each neuron's
+private drive of relative size ``γ``, which the shared drives take over (``s_ai(t)`` is the
+summed ``w_ak p_k(t)`` of the neuron's communities), so that switching a community on
+changes *who moves together* rather than how much each neuron moves:
 
-    r_ai(t) = b + Σ_k Σ_c [i ∈ C_kc] · α · w_ak · p_k(t) · d_kc(t) + private bursts_ai(t)
+    r_ai(t) = b + α · (Σ_k Σ_c [i ∈ C_kc] · w_ak · p_k(t) · d_akc(t) + γ · (1 − s_ai(t))⁺ · q_ai(t))
 
 - ``p_k(t)`` ∈ [0, 1]: the temporal profile of component ``k``: on during some epochs,
   off during others, with smooth ramps (the planted *time* factor);
@@ -54,12 +57,17 @@ def _smooth_box(on: np.ndarray, ramp_frames: int) -> np.ndarray:
     return np.convolve(padded, kernel, mode="same")[ramp_frames:-ramp_frames]
 
 
-def _burst_train(n_time: int, sampling_rate_hz: float, event_rate_hz: float,
-                 duration_s: float, rng: np.random.Generator) -> np.ndarray:
-    """A 0/1 train of bursts: Poisson onsets at ``event_rate_hz``, each ``duration_s`` long."""
-    onsets = rng.uniform(size=n_time) < event_rate_hz / sampling_rate_hz
-    width = max(1, int(round(duration_s * sampling_rate_hz)))
-    return (np.convolve(onsets.astype(np.float64), np.ones(width))[:n_time] > 0).astype(np.float64)
+def latent_drive(n_time: int, sampling_rate_hz: float, timescale_s: float, rng: np.random.Generator) -> np.ndarray:
+    """A smooth non-negative drive: white noise low-passed at ``timescale_s``, z-scored, rectified.
+
+    Half of the time it is 0; when on it rises and falls smoothly over ~``timescale_s``,
+    like the slow co-fluctuations of whole-brain worm recordings.
+    """
+    from scipy.ndimage import gaussian_filter1d
+
+    z = gaussian_filter1d(rng.normal(size=n_time), sigma=max(timescale_s * sampling_rate_hz, 0.5), mode="wrap")
+    z = (z - z.mean()) / (z.std() + 1e-12)
+    return np.maximum(z, 0.0)
 
 
 def planted_community_cohort(
@@ -71,16 +79,15 @@ def planted_community_cohort(
     *,
     n_components: int = 3,
     n_communities: int = 2,
-    community_size: int = 5,
+    community_size: int = 8,
     n_epochs: int = 6,
-    overlap: float = 0.25,
-    ramp_s: float = 10.0,
+    overlap: float = 0.0,
+    ramp_s: float = 2.0,
     loading_min: float = 0.4,
-    baseline_rate_hz: float = 0.2,
-    drive_rate_hz: float = 12.0,
-    event_rate_hz: float = 0.25,
-    event_duration_s: float = 1.5,
-    private_event_rate_hz: float = 0.05,
+    baseline_rate_hz: float = 0.5,
+    drive_rate_hz: float = 8.0,
+    timescale_s: float = 2.0,
+    private_gain: float = 1.0,
     n_missing: int = 2,
     noise_sd: float = 0.15,
     dataset: str = "synthetic",
@@ -107,10 +114,13 @@ def planted_community_cohort(
         Length of the on/off ramps of the temporal profiles, in seconds.
     loading_min : float
         Animal loadings ``w_ak`` are uniform on ``[loading_min, 1]``.
-    baseline_rate_hz, drive_rate_hz, event_rate_hz, event_duration_s, private_event_rate_hz : float
-        Rate model (see module doc): baseline rate, rate added by a shared burst at full
-        loading, shared-burst onset rate and length, and each neuron's private burst rate
-        (private bursts have the same amplitude, so that neurons are active when off).
+    baseline_rate_hz, drive_rate_hz : float
+        Rate model (see module doc): baseline rate and rate per unit of drive at full loading.
+    timescale_s : float
+        Time scale of the shared and private drives (:func:`latent_drive`).
+    private_gain : float
+        Amplitude of each neuron's private drive relative to the shared one (neurons stay
+        active while their components are off).
     n_missing : int
         Neurons dropped from every animal but the first (never community members).
     noise_sd : float
@@ -169,14 +179,17 @@ def planted_community_cohort(
     for a in range(n_animals):
         arng = np.random.default_rng(rng.integers(2**63))
         rates = np.full((n_time, n_neurons), baseline_rate_hz)
+        # Share of each neuron's activity taken over by its communities at each time.
+        coupled = np.zeros((n_time, n_neurons))
         for k in range(n_components):
             for c in range(1, n_communities + 1):
-                drive = _burst_train(n_time, sampling_rate_hz, event_rate_hz, event_duration_s, arng)
+                drive = latent_drive(n_time, sampling_rate_hz, timescale_s, arng)
                 idx = np.flatnonzero(community[k] == c)
-                rates[:, idx] += (drive_rate_hz * loading[a, k] * profile[k] * drive)[:, None]
-        for i in range(n_neurons):
-            rates[:, i] += drive_rate_hz * _burst_train(n_time, sampling_rate_hz, private_event_rate_hz,
-                                                        event_duration_s, arng)
+                gain = loading[a, k] * profile[k]
+                rates[:, idx] += (drive_rate_hz * gain * drive)[:, None]
+                coupled[:, idx] += gain[:, None]
+        private = np.stack([latent_drive(n_time, sampling_rate_hz, timescale_s, arng) for _ in range(n_neurons)], 1)
+        rates += drive_rate_hz * private_gain * np.clip(1.0 - coupled, 0.0, 1.0) * private
         keep = np.ones(n_neurons, dtype=bool)
         if a > 0 and n_missing > 0 and droppable.size:
             keep[arng.choice(droppable, size=min(n_missing, droppable.size), replace=False)] = False
@@ -206,3 +219,72 @@ def planted_community_cohort(
     )
     truth["time"].attrs["units"] = "s"
     return recordings, truth
+
+
+def windowed_profile(truth: xr.Dataset, window_start_s: np.ndarray, window_end_s: np.ndarray) -> np.ndarray:
+    """Planted temporal profiles averaged in the tensor's windows, ``(n_windows, K)``."""
+    t = np.asarray(truth["time"].values)
+    prof = np.asarray(truth["temporal_profile"].values)
+    out = np.empty((len(window_start_s), prof.shape[0]))
+    for w, (a, b) in enumerate(zip(window_start_s, window_end_s)):
+        sel = (t >= a - 1e-9) & (t < b - 1e-9)
+        out[w] = prof[:, sel].mean(axis=1) if sel.any() else np.nan
+    return out
+
+
+def planted_factors(truth: xr.Dataset, ntf: xr.Dataset) -> list[np.ndarray]:
+    """Planted time, animal and pair factors on the fit's windows, animals and pairs."""
+    time_f = windowed_profile(truth, ntf["window_start_s"].values, ntf["window_end_s"].values)
+    animal_f = truth["animal_loading"].sel(animal=[str(a) for a in ntf["animal"].values]).values
+    pw = truth["pair_weight"]
+    pi = [str(n) for n in ntf["pair_i"].values]
+    pj = [str(n) for n in ntf["pair_j"].values]
+    pair_f = np.stack([pw.sel(component=k).sel(neuron=xr.DataArray(pi, dims="p"),
+                                               neuron_b=xr.DataArray(pj, dims="p")).values
+                       for k in truth["component"].values], axis=1)
+    return [time_f, animal_f, pair_f]
+
+
+def planted_recovery(truth: xr.Dataset, ntf: xr.Dataset, communities=None):
+    """How well a fit recovers the planted components and communities.
+
+    Planted components are matched to fitted ones by the Hungarian assignment on the
+    congruence (product over modes of factor cosines, as in
+    :mod:`neurodyn.connectome.rank`); extra fitted components stay unmatched.
+
+    Returns
+    -------
+    pandas.DataFrame, one row per planted component: ``planted``, ``fitted``,
+    ``congruence`` (product over modes), ``congruence_time``, ``congruence_animal``,
+    ``congruence_pair``, and, when ``communities`` (a
+    :func:`neurodyn.connectome.communities.component_communities` table) is given, ``nmi``
+    — planted vs fitted community labels of the matched component over the neurons of
+    its planted communities — and ``nmi_all`` over all neurons (the neurons outside every
+    planted community count as one more group there, although nothing makes them a
+    community, so a fit that splits them by their residual structure scores lower).
+    """
+    import pandas as pd
+    from sklearn.metrics import normalized_mutual_info_score
+
+    from neurodyn.connectome.ntf import dataset_factors
+    from neurodyn.connectome.rank import congruence_matrix, match_components
+
+    planted = planted_factors(truth, ntf)
+    fitted = dataset_factors(ntf)
+    rows_idx, cols_idx, scores = match_components(planted, fitted)
+    rows = []
+    for k, c, s in zip(rows_idx, cols_idx, scores):
+        row = {"planted": int(truth["component"].values[k]), "fitted": int(ntf["component"].values[c]),
+               "congruence": float(s)}
+        for m, name in enumerate(("time", "animal", "pair")):
+            row[f"congruence_{name}"] = float(congruence_matrix([planted[m][:, [k]]], [fitted[m][:, [c]]])[0, 0])
+        if communities is not None:
+            tab = communities[communities["component"] == row["fitted"]].set_index("neuron")
+            names = [n for n in truth["neuron"].values.astype(str) if n in tab.index]
+            true_lab = truth["community"].sel(component=row["planted"], neuron=names).values
+            fit_lab = tab.loc[names, "community"].to_numpy()
+            members = true_lab > 0
+            row["nmi"] = float(normalized_mutual_info_score(true_lab[members], fit_lab[members]))
+            row["nmi_all"] = float(normalized_mutual_info_score(true_lab, fit_lab))
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,179 @@
+"""The affinity tensor: time window × animal × neuron pair, with a mask.
+
+For a cohort (dims ``animal, time, neuron``; ``traces`` NaN where an animal lacks a
+neuron; bool ``present``), the tensor entry ``A[w, a, p]`` is the window-``w`` mean affinity
+of animal ``a`` for pair ``p = (i, j)``, ``i < j`` (the upper triangle, ``P = N(N−1)/2``;
+symmetry comes for free).  A pair is observed in an animal only if both neurons are
+present there: unobserved entries are *masked* (``mask = False``) and hold 0 only as a
+placeholder, never read by the factorization (Dyballa et al., ICLR 2024, §3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from neurodyn.connectome.affinity import window_bounds, windowed_affinity
+from neurodyn.errors import InvalidInputError, MemoryBudgetError
+
+GIB = 1024**3
+# The factorization keeps the data, the mask, an imputed copy and a reconstruction.
+NTF_WORKING_COPIES = 4
+
+
+def pair_index(n_neurons: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices ``(i, j)`` of the upper triangle, ``i < j``, length ``P``."""
+    return np.triu_indices(n_neurons, k=1)
+
+
+def fold_pairs(values: np.ndarray, n_neurons: int) -> np.ndarray:
+    """A symmetric ``(N, N)`` matrix (zero diagonal) from a length-``P`` pair vector."""
+    values = np.asarray(values)
+    i, j = pair_index(n_neurons)
+    if values.shape[-1] != i.size:
+        raise InvalidInputError(f"{values.shape[-1]} pair values do not fold into {n_neurons} neurons "
+                                f"(expected {i.size})", field="pair")
+    out = np.zeros(values.shape[:-1] + (n_neurons, n_neurons), dtype=values.dtype)
+    out[..., i, j] = values
+    out[..., j, i] = values
+    return out
+
+
+def n_pairs_for(n_pairs: int) -> int:
+    """Number of neurons ``N`` with ``N(N−1)/2 = n_pairs``."""
+    n = int(round((1 + np.sqrt(1 + 8 * n_pairs)) / 2))
+    if n * (n - 1) // 2 != n_pairs:
+        raise InvalidInputError(f"{n_pairs} is not a triangular number of pairs", field="pair")
+    return n
+
+
+def tensor_memory_bytes(n_windows: int, n_animals: int, n_neurons: int, dtype: Any = np.float32,
+                        copies: int = NTF_WORKING_COPIES) -> int:
+    """Bytes the tensor and its factorization working copies need."""
+    n_pairs = n_neurons * (n_neurons - 1) // 2
+    return int(n_windows) * int(n_animals) * n_pairs * np.dtype(dtype).itemsize * copies
+
+
+def check_memory(n_windows: int, n_animals: int, n_neurons: int, dtype: Any, max_memory_gb: float) -> int:
+    """Raise :class:`MemoryBudgetError` before allocating if the request is over budget."""
+    need = tensor_memory_bytes(n_windows, n_animals, n_neurons, dtype)
+    if need > max_memory_gb * GIB:
+        raise MemoryBudgetError(
+            f"the affinity tensor ({n_windows} windows × {n_animals} animals × "
+            f"{n_neurons * (n_neurons - 1) // 2} pairs, {np.dtype(dtype).name}) and the factorization's working "
+            f"copies need {need / GIB:.2f} GiB > budget {max_memory_gb} GiB; raise connectome.stride_s, "
+            "lower the number of neurons or raise max_memory_gb", field="max_memory_gb")
+    return need
+
+
+def _check_cohort(cohort: xr.Dataset) -> None:
+    if not isinstance(cohort, xr.Dataset) or "traces" not in cohort:
+        raise InvalidInputError("expected a cohort Dataset with a 'traces' variable", field="traces")
+    if tuple(cohort["traces"].dims) != ("animal", "time", "neuron"):
+        raise InvalidInputError(f"dims are {cohort['traces'].dims}, expected ('animal', 'time', 'neuron')",
+                                field="traces")
+    if "sampling_rate_hz" not in cohort.attrs:
+        raise InvalidInputError("missing attribute", field="sampling_rate_hz")
+
+
+def affinity_tensor(cohort: xr.Dataset, *, method: str = "differential", window_s: float = 10.0,
+                    stride_s: float = 5.0, dtype: Any = np.float32, max_memory_gb: float = 8.0,
+                    chance: str = "median", chance_mads: float = 0.0, params: Mapping[str, Any] | None = None) -> xr.Dataset:
+    """Window × animal × pair affinity tensor of a cohort.
+
+    Parameters
+    ----------
+    cohort : xarray.Dataset
+        dims ``(animal, time, neuron)``, ``traces`` (NaN where absent), optional bool
+        ``present (animal, neuron)`` (default: a neuron is present where not all NaN),
+        attr ``sampling_rate_hz``.
+    method : str
+        Affinity name (``differential`` or ``correlation``).
+    window_s, stride_s : float
+        Window length and step, seconds.
+    dtype : numpy dtype of the tensor (float32 by default).
+    max_memory_gb : float
+        Budget checked before allocating (see :func:`check_memory`).
+    chance : ``"median"`` or ``"none"``
+        ``median`` subtracts, per window and animal, the median affinity over the observed
+        pairs and clips at 0: most pairs are unrelated at any time, so the median is the
+        chance level of the affinity, and what remains is co-movement above chance.  This
+        keeps the chance floor (a near-constant offset on every pair) out of the
+        components.
+    chance_mads : float
+        With ``chance='median'``, also subtract this many robust SDs (1.4826 MAD over
+        pairs) of the window's affinities: the positive part of pure chance fluctuations
+        would otherwise leave a floor of about 0.4 SD on every pair, which no amount of
+        data averages away.
+    params : extra keyword arguments of the affinity (``smooth_s``, ``saturation``,
+        ``normalize``).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``affinity (window, animal, pair)`` with entries of unobserved pairs = 0,
+        ``mask (animal, pair)`` bool, ``present (animal, neuron)``, coords ``window``,
+        ``window_start_s``/``window_center_s``/``window_end_s`` (window), ``pair_i``/``pair_j``
+        (pair; neuron names), ``neuron``, ``animal``; attrs ``method``, ``window_s``,
+        ``stride_s``, ``sampling_rate_hz``.
+    """
+    _check_cohort(cohort)
+    if chance not in ("median", "none"):
+        raise InvalidInputError(f"{chance!r}, expected 'median' or 'none'", field="chance")
+    fs = float(cohort.attrs["sampling_rate_hz"])
+    traces = np.asarray(cohort["traces"].values, dtype=np.float64)
+    n_animals, n_time, n_neurons = traces.shape
+    if n_neurons < 2:
+        raise InvalidInputError(f"{n_neurons} neuron(s); need at least 2 for pairs", field="neuron")
+    if "present" in cohort:
+        present = np.asarray(cohort["present"].values, dtype=bool)
+    else:
+        present = ~np.isnan(traces).all(axis=1)
+    windows = window_bounds(n_time, fs, window_s, stride_s)
+    check_memory(len(windows), n_animals, n_neurons, dtype, max_memory_gb)
+    ii, jj = pair_index(n_neurons)
+    tensor = np.zeros((len(windows), n_animals, ii.size), dtype=dtype)
+    mask = present[:, ii] & present[:, jj]
+    for a in range(n_animals):
+        keep = np.flatnonzero(present[a])
+        if keep.size < 2:
+            continue
+        aff = windowed_affinity(traces[a][:, keep], fs, windows, method, **dict(params or {}))
+        full = np.zeros((len(windows), n_neurons, n_neurons))
+        full[:, keep[:, None], keep[None, :]] = aff
+        vals = full[:, ii, jj]
+        if chance == "median":
+            obs = vals[:, mask[a]]
+            level = np.median(obs, axis=1, keepdims=True)
+            spread = 1.4826 * np.median(np.abs(obs - level), axis=1, keepdims=True)
+            vals = np.maximum(vals - level - chance_mads * spread, 0.0)
+        tensor[:, a, :] = vals
+    tensor[:, ~mask] = 0
+    time = np.asarray(cohort["time"].values, dtype=np.float64) if "time" in cohort.coords else np.arange(n_time) / fs
+    start_s = time[windows[:, 0]]
+    end_s = time[windows[:, 1] - 1] + 1.0 / fs
+    neurons = [str(n) for n in cohort["neuron"].values]
+    ds = xr.Dataset(
+        {
+            "affinity": (("window", "animal", "pair"), tensor),
+            "mask": (("animal", "pair"), mask),
+            "present": (("animal", "neuron"), present),
+        },
+        coords={
+            "window": np.arange(len(windows)),
+            "window_start_s": ("window", start_s),
+            "window_end_s": ("window", end_s),
+            "window_center_s": ("window", (start_s + end_s) / 2),
+            "animal": [str(a) for a in cohort["animal"].values],
+            "neuron": neurons,
+            "pair": np.arange(ii.size),
+            "pair_i": ("pair", np.asarray(neurons, dtype=object)[ii].astype(str)),
+            "pair_j": ("pair", np.asarray(neurons, dtype=object)[jj].astype(str)),
+        },
+        attrs={"method": method, "chance": chance, "window_s": float(window_s), "stride_s": float(stride_s),
+               "sampling_rate_hz": fs, "n_neurons": int(n_neurons)},
+    )
+    return ds
