@@ -1,1 +1,232 @@
-# rich_lazy rules (filled in by the corresponding capability).
+# Rich vs. lazy learning in RNNs (Liu et al., ICLR 2024): a rank sweep (tasks x ranks x
+# seeds, one job each), biological inits vs. controls, the linear-network theory, the
+# spectra of the inits, then tables and figures drawn from the saved results.
+RL = config.get("rich_lazy", {})
+RL_RUN = RL.get("run_name", "quick")
+RL_SIM = f"results/simulations/rich_lazy/{RL_RUN}"
+RL_TAB = f"results/tables/rich_lazy/{RL_RUN}"
+RL_FIG = f"results/figures/rich_lazy/{RL_RUN}"
+RL_LOG = f"results/logs/rich_lazy/{RL_RUN}"
+RL_TASKS = list(RL.get("tasks", ["2AF", "DMS", "CXT"]))
+RL_RANKS = [int(r) for r in RL.get("ranks", [1, 10, 30, 100])]
+RL_SEEDS = list(range(int(RL.get("n_seeds", 2))))
+RL_INITS = RL.get("inits", {})
+RL_INIT_KINDS = list(
+    RL_INITS.get(
+        "kinds",
+        [
+            "gaussian",
+            "rank_1",
+            "aligned",
+            "celegans",
+            "celegans_gaussian",
+            "celegans_shuffled",
+            "v1",
+            "v1_gaussian",
+            "v1_shuffled",
+        ],
+    )
+)
+RL_INIT_SEEDS = list(range(int(RL_INITS.get("n_seeds", 2))))
+RL_INIT_TASK = RL_INITS.get("task", "2AF")
+RL_TRAIN = dict(RL.get("train", {}))
+RL_COMPUTE = {
+    "backend": config.get("backend", "numpy"),
+    "device": config.get("device", "cpu"),
+    "dtype": RL.get("dtype", "float64"),
+    "probe_batch": int(RL.get("probe_batch", 32)),
+}
+
+
+wildcard_constraints:
+    rl_task="|".join(RL_TASKS) or "(?!x)x",
+    rl_rank=r"\d+",
+    rl_seed=r"\d+",
+    rl_init=r"[a-z0-9_]+",
+
+
+rule rich_lazy_rank_run:
+    output:
+        f"{RL_SIM}/sweep/{{rl_task}}/rank{{rl_rank}}_seed{{rl_seed}}.nc",
+    log:
+        f"{RL_LOG}/sweep/{{rl_task}}_rank{{rl_rank}}_seed{{rl_seed}}.log",
+    params:
+        run=lambda w: {
+            "task": w.rl_task,
+            "rank": int(w.rl_rank),
+            "replicate": int(w.rl_seed),
+            "seed": SEED,
+            "n_hidden": int(RL.get("n_hidden", 100)),
+            "gain": float(RL.get("gain", 1.25)),
+            "train_kwargs": RL_TRAIN,
+            **RL_COMPUTE,
+        },
+        version=VERSION,
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=60,
+    script:
+        "../scripts/rich_lazy_run.py"
+
+
+rule rich_lazy_init_run:
+    output:
+        f"{RL_SIM}/inits/{{rl_init}}/{{rl_task}}_seed{{rl_seed}}.nc",
+    log:
+        f"{RL_LOG}/inits/{{rl_init}}_{{rl_task}}_seed{{rl_seed}}.log",
+    params:
+        run=lambda w: {
+            "kind": w.rl_init,
+            "task": w.rl_task,
+            "replicate": int(w.rl_seed),
+            "seed": SEED,
+            "n_hidden": int(RL_INITS.get("n_hidden", RL.get("n_hidden", 100))),
+            "gain": float(RL.get("gain", 1.25)),
+            "connectome": RL_INITS.get("connectome", "witvliet_2020_8"),
+            "lognormal_sigma": float(RL_INITS.get("lognormal_sigma", 1.0)),
+            "train_kwargs": RL_TRAIN,
+            **RL_COMPUTE,
+        },
+        version=VERSION,
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=60,
+    script:
+        "../scripts/rich_lazy_run.py"
+
+
+rule rich_lazy_rank_sweep:
+    input:
+        expand(
+            f"{RL_SIM}/sweep/{{task}}/rank{{rank}}_seed{{seed}}.nc",
+            task=RL_TASKS,
+            rank=RL_RANKS,
+            seed=RL_SEEDS,
+        ),
+    output:
+        nc=f"{RL_SIM}/rank_sweep.nc",
+        table=f"{RL_TAB}/rank_sweep.csv",
+    log:
+        f"{RL_LOG}/rank_sweep.log",
+    params:
+        by=["task", "rank"],
+        config=RL,
+        version=VERSION,
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/rich_lazy_collect.py"
+
+
+rule rich_lazy_init_comparison:
+    input:
+        expand(
+            f"{RL_SIM}/inits/{{init}}/{RL_INIT_TASK}_seed{{seed}}.nc",
+            init=RL_INIT_KINDS,
+            seed=RL_INIT_SEEDS,
+        ),
+    output:
+        nc=f"{RL_SIM}/init_comparison.nc",
+        table=f"{RL_TAB}/init_comparison.csv",
+    log:
+        f"{RL_LOG}/init_comparison.log",
+    params:
+        by=["init", "task"],
+        config=RL,
+        version=VERSION,
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/rich_lazy_collect.py"
+
+
+rule rich_lazy_spectra:
+    output:
+        nc=f"{RL_SIM}/init_spectra.nc",
+        table=f"{RL_TAB}/init_spectra.csv",
+    log:
+        f"{RL_LOG}/init_spectra.log",
+    params:
+        spectra={
+            "n_hidden": int(RL.get("n_hidden", 100)),
+            "ranks": RL_RANKS,
+            "gain": float(RL.get("gain", 1.25)),
+            "seed": SEED,
+            "connectome": RL_INITS.get("connectome", "witvliet_2020_8"),
+            "lognormal_sigma": float(RL_INITS.get("lognormal_sigma", 1.0)),
+        },
+        version=VERSION,
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/rich_lazy_spectra.py"
+
+
+rule rich_lazy_linear_theory:
+    output:
+        nc=f"{RL_SIM}/linear_theory.nc",
+        table=f"{RL_TAB}/linear_theory.csv",
+    log:
+        f"{RL_LOG}/linear_theory.log",
+    params:
+        theory={**RL.get("theory", {}), "seed": SEED},
+        version=VERSION,
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/rich_lazy_theory.py"
+
+
+RL_FIGURES = {
+    "rank_sweep": (f"{RL_SIM}/rank_sweep.nc", "rich_lazy_rank_sweep.rst"),
+    "loss_curves": (f"{RL_SIM}/rank_sweep.nc", "rich_lazy_loss_curves.rst"),
+    "init_spectra": (f"{RL_SIM}/init_spectra.nc", "rich_lazy_init_spectra.rst"),
+    "init_comparison": (f"{RL_SIM}/init_comparison.nc", "rich_lazy_init_comparison.rst"),
+    "linear_theory": (f"{RL_SIM}/linear_theory.nc", "rich_lazy_linear_theory.rst"),
+}
+
+
+for _name, (_source, _caption) in RL_FIGURES.items():
+
+    rule:
+        name:
+            f"rich_lazy_figure_{_name}"
+        input:
+            _source,
+        output:
+            png=report(
+                f"{RL_FIG}/{_name}.png",
+                caption=f"../report/{_caption}",
+                category="Rich vs. lazy learning",
+            ),
+            pdf=f"{RL_FIG}/{_name}.pdf",
+        log:
+            f"{RL_LOG}/figure_{_name}.log",
+        params:
+            plot=_name,
+            version=VERSION,
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=5,
+        script:
+            "../scripts/rich_lazy_figure.py"
+
+
+RL_FIGURE_FILES = [f"{RL_FIG}/{name}.{ext}" for name in RL_FIGURES for ext in ("png", "pdf")]
+ALL_TARGETS.extend(
+    f"{RL_TAB}/{name}.csv"
+    for name in ("rank_sweep", "init_comparison", "init_spectra", "linear_theory")
+)
+ALL_TARGETS.extend(RL_FIGURE_FILES)
+FIGURE_TARGETS.extend(RL_FIGURE_FILES)

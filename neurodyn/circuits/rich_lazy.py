@@ -1,0 +1,262 @@
+"""Rich vs. lazy learning experiments: rank sweeps and biological inits (Liu et al., ICLR 2024).
+
+One run = one initial ``W_h`` trained on one task from one seed, measured with the regime
+metrics of :mod:`neurodyn.circuits.regime` on a probe set drawn before training; results
+are ``xarray.Dataset`` objects that :func:`collect_runs` stacks and :func:`summary_table`
+turns into mean ± s.d. tables.
+
+Seeds: a run with master ``seed`` and ``replicate`` k draws, from independent streams of
+``SeedSequence([seed, k])``, (0) the Gaussian ``W0`` shared by all ranks, (1) ``W_x`` and
+``W_y``, (2) the training batches and (3) the probe set — so the ranks of one replicate
+differ only in the rank of ``W_h(0)``, and every task sees the same ``W0``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+
+import numpy as np
+
+from neurodyn.backend import Backend
+from neurodyn.circuits import inits, rnn
+from neurodyn.circuits.regime import regime_metrics
+from neurodyn.circuits.tasks import get_task, sample_trials
+from neurodyn.circuits.training import TrainConfig, train
+from neurodyn.errors import InvalidInputError
+
+METRICS = ("weight_change", "weight_change_abs", "representation_alignment", "kernel_alignment",
+           "delta_effective_rank", "delta_participation_ratio", "final_loss", "final_accuracy",
+           "init_effective_rank", "init_participation_ratio")
+INIT_KINDS = ("gaussian", "rank_1", "aligned", "celegans", "celegans_gaussian", "celegans_shuffled",
+              "v1", "v1_gaussian", "v1_shuffled")
+
+
+def _streams(seed: int, replicate: int) -> list[np.random.Generator]:
+    return [np.random.default_rng(s) for s in np.random.SeedSequence([int(seed), int(replicate)]).spawn(5)]
+
+
+def _final(curve: np.ndarray, window: int = 100) -> float:
+    return float(np.mean(curve[-min(window, curve.size):])) if curve.size else float("nan")
+
+
+def train_and_measure(W_h, task: str, train_config: TrainConfig, streams: list[np.random.Generator],
+                      backend: Backend | None = None, dtype: str = "float64", probe_batch: int = 32,
+                      W_h_from_io=None):
+    """Train from ``W_h(0)`` and measure the regime metrics on a fixed probe set.
+
+    Parameters
+    ----------
+    W_h : (N, N) initial recurrent weights (numpy).
+    task : task name.
+    train_config : :class:`~neurodyn.circuits.training.TrainConfig`.
+    streams : generators for (1) W_x/W_y, (2) batches, (3) probe set.
+    W_h_from_io : optional ``f(W_x, W_y) -> W_h`` that replaces ``W_h`` once the input and
+        readout weights are drawn (used by the aligned init).
+
+    Returns
+    -------
+    metrics : dict of floats (:data:`METRICS`).
+    curves : dict ``loss``, ``accuracy`` (n_iter,).
+    W_h0 : the (N, N) initial recurrent weights used.
+    """
+    spec = get_task(task)
+    backend = backend or Backend()
+    W_h = np.asarray(W_h, dtype=float)
+    n = W_h.shape[0]
+    params0 = rnn.init_params(n, spec.n_in, spec.n_out, W_h, streams[1], dtype=np.dtype(dtype))
+    if W_h_from_io is not None:
+        params0["W_h"] = np.asarray(W_h_from_io(params0["W_x"], params0["W_y"]), dtype=np.dtype(dtype))
+    probe = sample_trials(task, probe_batch, streams[3], train_config.noise_sd)
+    result = train(params0, task, train_config, streams[2], backend)
+    p0 = {k: backend.asarray(v) for k, v in params0.items()}
+    probe_x = backend.asarray(probe.inputs, dtype=np.dtype(dtype))
+    metrics = regime_metrics(p0, result.params, probe_x, train_config.alpha, spec.decision_step)
+    metrics.update(final_loss=_final(result.loss), final_accuracy=_final(result.accuracy),
+                   init_effective_rank=inits.effective_rank(params0["W_h"]),
+                   init_participation_ratio=inits.participation_ratio(params0["W_h"]))
+    return metrics, {"loss": result.loss, "accuracy": result.accuracy}, params0["W_h"]
+
+
+def _run_dataset(metrics: dict, curves: dict, W_h0: np.ndarray, coords: dict, attrs: dict):
+    import xarray as xr
+
+    sv = inits.singular_values(W_h0)
+    data = {k: ((), float(v)) for k, v in metrics.items()}
+    data.update(loss=("iteration", curves["loss"]), accuracy=("iteration", curves["accuracy"]),
+                init_singular_values=("sv_index", sv))
+    ds = xr.Dataset(data, coords={"iteration": np.arange(curves["loss"].size), "sv_index": np.arange(sv.size)},
+                    attrs=attrs)
+    ds["n_hidden"] = ((), W_h0.shape[0])
+    return ds.expand_dims({k: [v] for k, v in coords.items()})
+
+
+def rank_sweep_run(task: str, rank: int, replicate: int = 0, *, seed: int = 0, n_hidden: int = 100,
+                   gain: float = inits.DEFAULT_GAIN, train_kwargs: dict | None = None, backend: str = "numpy",
+                   device: str = "cpu", dtype: str = "float64", probe_batch: int = 32):
+    """One cell of the rank sweep: rank-r ``W_h(0)`` (norm-matched) trained on ``task``.
+
+    Parameters
+    ----------
+    task : ``2AF`` | ``DMS`` | ``CXT``.
+    rank : rank r of ``W_h(0)`` (1 ≤ r ≤ N), truncated from a Gaussian draw shared by all
+        ranks of this (seed, replicate).
+    replicate : index of the seed replicate.
+    seed : master seed.
+    n_hidden, gain : N and g of ``W0 = g · randn(N, N)/√N``.
+    train_kwargs : fields of :class:`~neurodyn.circuits.training.TrainConfig`.
+    backend, device, dtype : where and in which precision to compute.
+    probe_batch : trials in the probe set.
+
+    Returns
+    -------
+    xarray.Dataset with dims ``(task, rank, replicate)`` (length 1 each) holding every
+    metric of :data:`METRICS`, the ``loss`` and ``accuracy`` curves (``iteration``) and the
+    singular values of ``W_h(0)`` (``sv_index``).
+    """
+    streams = _streams(seed, replicate)
+    W0 = inits.gaussian_init(n_hidden, gain, streams[0])
+    W_h = inits.truncate_rank(W0, rank)
+    cfg = TrainConfig(**(train_kwargs or {}))
+    metrics, curves, W_h0 = train_and_measure(W_h, task, cfg, streams, Backend(backend, device), dtype,
+                                              probe_batch)
+    attrs = {"gain": gain, "seed": int(seed), "backend": backend, "device": device, "dtype": dtype,
+             **{f"train_{k}": str(v) for k, v in asdict(cfg).items()}}
+    return _run_dataset(metrics, curves, W_h0, {"task": task, "rank": int(rank), "replicate": int(replicate)},
+                        attrs)
+
+
+def biological_init(kind: str, *, n_hidden: int = 300, gain: float = inits.DEFAULT_GAIN, rng=None,
+                    connectome: str = "witvliet_2020_8", lognormal_sigma: float = 1.0):
+    """The initial ``W_h`` of one kind of :data:`INIT_KINDS` (``aligned`` returns ``None``).
+
+    ``celegans*`` have N = the connectome's neuron count; the others ``n_hidden``.
+    Controls (``*_gaussian``, ``*_shuffled``) are drawn from ``rng`` around the matrix they
+    control; ``v1`` itself is drawn from ``rng`` too.
+    """
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    if kind not in INIT_KINDS:
+        raise InvalidInputError(f"unknown init {kind!r}; expected one of {INIT_KINDS}", field="inits")
+    if kind == "gaussian":
+        return inits.gaussian_init(n_hidden, gain, rng)
+    if kind == "rank_1":
+        return inits.truncate_rank(inits.gaussian_init(n_hidden, gain, rng), 1)
+    if kind == "aligned":
+        return None
+    family, _, control = kind.partition("_")
+    if family == "celegans":
+        W = inits.celegans_init(connectome, gain)[0]
+    else:
+        W = inits.v1_init(n_hidden, gain, rng, lognormal_sigma)[0]
+    if control == "gaussian":
+        return inits.gaussian_control(W, rng)
+    if control == "shuffled":
+        return inits.shuffled_control(W, rng)
+    return W
+
+
+def init_comparison_run(kind: str, task: str = "2AF", replicate: int = 0, *, seed: int = 0,
+                        n_hidden: int = 300, gain: float = inits.DEFAULT_GAIN, connectome: str = "witvliet_2020_8",
+                        lognormal_sigma: float = 1.0, train_kwargs: dict | None = None, backend: str = "numpy",
+                        device: str = "cpu", dtype: str = "float64", probe_batch: int = 32):
+    """One run of the init comparison (biological inits, their controls, rank 1, aligned).
+
+    Returns
+    -------
+    xarray.Dataset with dims ``(init, task, replicate)`` and the variables of
+    :func:`rank_sweep_run`.
+    """
+    streams = _streams(seed, replicate)
+    W_h = biological_init(kind, n_hidden=n_hidden, gain=gain, rng=streams[0], connectome=connectome,
+                          lognormal_sigma=lognormal_sigma)
+    from_io = None
+    if W_h is None:  # aligned: needs the input and readout weights first
+        W_h = np.zeros((n_hidden, n_hidden))
+        from_io = lambda W_x, W_y: inits.aligned_low_rank_init(W_x, W_y, 1, gain=gain)  # noqa: E731
+    cfg = TrainConfig(**(train_kwargs or {}))
+    metrics, curves, W_h0 = train_and_measure(W_h, task, cfg, streams, Backend(backend, device), dtype,
+                                              probe_batch, from_io)
+    attrs = {"gain": gain, "seed": int(seed), "backend": backend, "device": device, "dtype": dtype,
+             "connectome": connectome, "lognormal_sigma": lognormal_sigma,
+             **{f"train_{k}": str(v) for k, v in asdict(cfg).items()}}
+    return _run_dataset(metrics, curves, W_h0, {"init": kind, "task": task, "replicate": int(replicate)}, attrs)
+
+
+def collect_runs(datasets: Iterable):
+    """Stack single-run datasets into one (missing combinations become NaN)."""
+    import xarray as xr
+
+    datasets = list(datasets)
+    if not datasets:
+        raise InvalidInputError("no runs to collect", field="inputs")
+    # Pad the within-run axes to a common length first, so that runs of different N (or
+    # curve length) are stacked only along the run dims (task, rank/init, replicate).
+    for axis in ("iteration", "sv_index"):
+        longest = max((ds.sizes.get(axis, 0) for ds in datasets), default=0)
+        datasets = [ds.reindex({axis: np.arange(longest)}) if axis in ds.dims else ds for ds in datasets]
+    combined = xr.combine_by_coords(datasets, data_vars="all", combine_attrs="drop_conflicts", join="outer")
+    return combined
+
+
+def summary_table(ds, by: Sequence[str], over: str = "replicate"):
+    """Mean, s.d. and count of every scalar metric over ``over``, one row per ``by`` cell."""
+    import pandas as pd
+
+    names = [m for m in METRICS if m in ds]
+    frame = ds[names].to_dataframe().reset_index()
+    frame = frame[[*by, over, *names]].drop_duplicates()
+    grouped = frame.groupby(list(by), sort=True)[names]
+    out = grouped.mean().add_suffix("_mean").join(grouped.std(ddof=1).add_suffix("_sd"))
+    out["n_seeds"] = grouped.size()
+    ordered = [c for m in names for c in (f"{m}_mean", f"{m}_sd")] + ["n_seeds"]
+    return pd.DataFrame(out[ordered]).reset_index()
+
+
+def init_spectra(n_hidden: int = 300, ranks: Sequence[int] = (1, 30, 100, 300), gain: float = inits.DEFAULT_GAIN,
+                 seed: int = 0, connectome: str | None = "witvliet_2020_8", lognormal_sigma: float = 1.0,
+                 include_biological: bool = True):
+    """Singular values and effective ranks of the initial connectivities.
+
+    Returns
+    -------
+    xarray.Dataset over ``init`` with ``singular_values`` (init, sv_index; NaN-padded,
+    descending), ``n_hidden``, ``effective_rank`` (Σσ/(σ_1 N)) and
+    ``participation_ratio``.
+    """
+    import xarray as xr
+
+    streams = _streams(seed, 0)
+    mats = {f"rank_{r}": W for r, W in inits.low_rank_inits(n_hidden, ranks, gain, streams[0]).items()}
+    if include_biological:
+        for kind in ("celegans", "celegans_gaussian", "celegans_shuffled", "v1", "v1_gaussian", "v1_shuffled"):
+            mats[kind] = biological_init(kind, n_hidden=n_hidden, gain=gain, rng=np.random.default_rng(
+                np.random.SeedSequence([seed, 0]).spawn(5)[0]), connectome=connectome,
+                lognormal_sigma=lognormal_sigma)
+    width = max(W.shape[0] for W in mats.values())
+    sv = np.full((len(mats), width), np.nan)
+    for i, W in enumerate(mats.values()):
+        s = inits.singular_values(W)
+        sv[i, : s.size] = s
+    return xr.Dataset(
+        {"singular_values": (("init", "sv_index"), sv),
+         "n_hidden": ("init", [W.shape[0] for W in mats.values()]),
+         "effective_rank": ("init", [inits.effective_rank(W) for W in mats.values()]),
+         "participation_ratio": ("init", [inits.participation_ratio(W) for W in mats.values()]),
+         "frobenius_norm": ("init", [float(np.linalg.norm(W)) for W in mats.values()])},
+        coords={"init": list(mats), "sv_index": np.arange(width)},
+        attrs={"gain": gain, "seed": int(seed)})
+
+
+
+def spectra_table(ds):
+    """One row per init: N, effective rank Σσ/(σ_1 N), participation ratio, Frobenius norm."""
+    return ds[["n_hidden", "effective_rank", "participation_ratio", "frobenius_norm"]].to_dataframe().reset_index()
+
+
+def run_experiment(run: dict):
+    """Dispatch one configured run: :func:`init_comparison_run` when ``run`` has ``kind``,
+    else :func:`rank_sweep_run` (the keyword arguments of either)."""
+    run = dict(run)
+    if "kind" in run:
+        return init_comparison_run(run.pop("kind"), **run)
+    return rank_sweep_run(run.pop("task"), run.pop("rank"), **run)

@@ -1,0 +1,18 @@
+"""Singular-value spectra and effective ranks of the initial recurrent connectivities."""
+
+import logging
+import sys
+
+from neurodyn.circuits.rich_lazy import init_spectra, spectra_table
+from neurodyn.io import provenance, write_csv, write_netcdf
+
+sys.stderr = sys.stdout = open(snakemake.log[0], "w")
+logging.basicConfig(stream=sys.stderr, level=logging.INFO)
+
+spec = dict(snakemake.params.spectra)
+ds = init_spectra(**spec)
+ds.attrs.update(provenance(seed=spec["seed"], config=spec))
+write_netcdf(ds, snakemake.output.nc)
+table = spectra_table(ds)
+write_csv(table, snakemake.output.table)
+logging.info("\n%s", table.to_string())

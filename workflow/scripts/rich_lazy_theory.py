@@ -1,0 +1,18 @@
+"""Two-layer linear network: simulated kernel alignment vs. the sqrt(PR)/d theory."""
+
+import logging
+import sys
+
+from neurodyn.circuits.linear_theory import linear_theory_experiment, theory_table
+from neurodyn.io import provenance, write_csv, write_netcdf
+
+sys.stderr = sys.stdout = open(snakemake.log[0], "w")
+logging.basicConfig(stream=sys.stderr, level=logging.INFO)
+
+theory = dict(snakemake.params.theory)
+ds = linear_theory_experiment(**theory)
+ds.attrs.update(provenance(seed=theory["seed"], config=theory))
+write_netcdf(ds, snakemake.output.nc)
+table = theory_table(ds)
+write_csv(table, snakemake.output.table)
+logging.info("\n%s", table.to_string())
