@@ -334,3 +334,26 @@ def ntf_to_dataset(result: NTFResult, affinity, attrs: dict | None = None):
 def dataset_factors(ds) -> list[np.ndarray]:
     """The three factor matrices ``(n, R)`` of a Dataset from :func:`ntf_to_dataset`."""
     return [np.asarray(ds[v].values).T for v in ("time_factor", "animal_factor", "pair_factor")]
+
+
+def components_table(ds, n_top_pairs: int = 5):
+    """One row per component: λ, peak time, relative error, loadings and strongest pairs.
+
+    Columns ``component, weight, peak_time_s, rel_error, loading_<animal>…, top_pairs``
+    (``top_pairs``: the ``n_top_pairs`` largest entries of the pair factor, ``A–B``).
+    """
+    import pandas as pd
+
+    rows = []
+    centers = np.asarray(ds["window_center_s"].values)
+    for k in ds["component"].values.tolist():
+        tf = np.asarray(ds["time_factor"].sel(component=k).values)
+        pf = np.asarray(ds["pair_factor"].sel(component=k).values)
+        top = np.argsort(-pf)[:n_top_pairs]
+        row = {"component": int(k), "weight": float(ds["weight"].sel(component=k)),
+               "peak_time_s": float(centers[int(np.argmax(tf))]), "rel_error": float(ds.attrs["rel_error"])}
+        for a in ds["animal"].values:
+            row[f"loading_{a}"] = float(ds["animal_factor"].sel(component=k, animal=a))
+        row["top_pairs"] = "; ".join(f"{ds['pair_i'].values[p]}–{ds['pair_j'].values[p]}" for p in top)
+        rows.append(row)
+    return pd.DataFrame(rows)

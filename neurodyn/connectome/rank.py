@@ -104,3 +104,20 @@ def select_rank(summary: pd.DataFrame, *, similarity_threshold: float = 0.9, elb
             break
     ok = [i for i in range(elbow_idx + 1) if sim[i] >= similarity_threshold]
     return int(ranks[max(ok)]) if ok else int(ranks[0])
+
+
+def select_from_fits(fits: Mapping[tuple[int, int], tuple[float, Sequence]], *, similarity_threshold: float = 0.9,
+                     elbow_fraction: float = 0.05, override: int | None = None):
+    """Metrics, per-rank summary and the chosen rank of a sweep, in one call.
+
+    Returns ``(metrics, summary, rank)``; ``summary`` has a bool column ``chosen`` and
+    ``metrics`` a bool column ``selected`` marking the best restart of the chosen rank
+    (the final model).
+    """
+    metrics = sweep_metrics(fits)
+    summary = rank_summary(metrics)
+    rank = select_rank(summary, similarity_threshold=similarity_threshold, elbow_fraction=elbow_fraction,
+                       override=override)
+    summary["chosen"] = summary["rank"] == rank
+    metrics["selected"] = (metrics["rank"] == rank) & metrics["is_best"]
+    return metrics, summary, rank

@@ -1,0 +1,18 @@
+"""Cohort -> window x animal x pair affinity tensor (with mask)."""
+
+import logging
+import sys
+
+from neurodyn.connectome.tensor import affinity_tensor
+from neurodyn.io import provenance, read_netcdf, write_netcdf
+
+sys.stderr = sys.stdout = open(snakemake.log[0], "w")
+logging.basicConfig(stream=sys.stderr, level=logging.INFO)
+
+cfg = dict(snakemake.params.affinity)
+params = {k: v for k, v in cfg.pop("params").items()}
+ds = affinity_tensor(read_netcdf(snakemake.input.cohort), params=params, **cfg)
+ds.attrs.update(provenance(config={**cfg, **params}))
+write_netcdf(ds, snakemake.output[0])
+logging.info("affinity tensor %s, %.1f%% of (animal, pair) observed", dict(ds["affinity"].sizes),
+             100 * float(ds["mask"].mean()))

@@ -1,0 +1,26 @@
+"""Communities of every NTF component: weighted SBM, with modularity baselines."""
+
+import logging
+import sys
+
+import pandas as pd
+
+from neurodyn.connectome.communities import compare_methods, component_communities, leiden_available
+from neurodyn.io import read_netcdf, write_csv
+
+sys.stderr = sys.stdout = open(snakemake.log[0], "w")
+logging.basicConfig(stream=sys.stderr, level=logging.INFO)
+
+cfg = snakemake.params.communities
+ntf = read_netcdf(snakemake.input[0])
+seed = snakemake.params.seed
+tables = {"sbm": component_communities(ntf, method="sbm", seed=seed, max_blocks=cfg["max_blocks"])}
+for method in cfg["baselines"]:
+    if method == "leiden" and not leiden_available():
+        logging.warning("leidenalg is not installed; skipping the Leiden baseline")
+        continue
+    tables[method] = component_communities(ntf, method=method, seed=seed)
+write_csv(pd.concat(tables.values(), ignore_index=True), snakemake.output.communities)
+write_csv(tables["sbm"].drop(columns="method"), snakemake.output.table)
+write_csv(compare_methods(tables), snakemake.output.methods)
+logging.info("\n%s", compare_methods(tables).to_string())

@@ -1,0 +1,23 @@
+"""Rank-sweep metrics (error, run-to-run similarity) and the chosen rank."""
+
+import logging
+import sys
+
+from neurodyn.connectome.ntf import dataset_factors
+from neurodyn.connectome.rank import select_from_fits
+from neurodyn.io import read_netcdf, write_csv
+
+sys.stderr = sys.stdout = open(snakemake.log[0], "w")
+logging.basicConfig(stream=sys.stderr, level=logging.INFO)
+
+fits, paths = {}, {}
+for path in snakemake.input:
+    ds = read_netcdf(path)
+    key = (int(ds.attrs["rank"]), int(ds.attrs["restart"]))
+    fits[key] = (float(ds.attrs["rel_error"]), dataset_factors(ds))
+    paths[key] = path
+metrics, summary, rank = select_from_fits(fits, **snakemake.params.select)
+metrics["path"] = [paths[(r, k)] for r, k in zip(metrics["rank"], metrics["restart"])]
+write_csv(metrics, snakemake.output.metrics)
+write_csv(summary, snakemake.output.summary)
+logging.info("chosen rank %d\n%s", rank, summary.to_string())

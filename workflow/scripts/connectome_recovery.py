@@ -1,0 +1,18 @@
+"""Recovery of the planted components and communities (synthetic datasets)."""
+
+import logging
+import sys
+
+import pandas as pd
+
+from neurodyn.connectome.synthetic import planted_recovery
+from neurodyn.io import read_netcdf, write_csv
+
+sys.stderr = sys.stdout = open(snakemake.log[0], "w")
+logging.basicConfig(stream=sys.stderr, level=logging.INFO)
+
+communities = pd.read_csv(snakemake.input.communities)
+table = planted_recovery(read_netcdf(snakemake.input.truth), read_netcdf(snakemake.input.ntf),
+                         communities[communities["method"] == "sbm"])
+write_csv(table, snakemake.output[0])
+logging.info("\n%s", table.to_string())
