@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from neurodyn.circuits import inits, linear_theory, regime, rnn, tasks
-from neurodyn.circuits.rich_lazy import (INIT_KINDS, collect_runs, init_comparison_run, init_spectra,
+from neurodyn.circuits.rich_lazy import (DEFAULT_INIT_KINDS, collect_runs, init_comparison_run, init_spectra,
                                          rank_sweep_run, summary_table)
 from neurodyn.circuits.training import ExplodingGradientError, RateRNN, TrainConfig, train
 from neurodyn.errors import InvalidInputError
@@ -192,14 +192,15 @@ def test_celegans_init_signs_and_norm():
     assert inits.effective_rank(W) < inits.effective_rank(inits.gaussian_control(W, rng=0))
 
 
-def test_aligned_rnn_init_spans_input_and_readout():
+def test_aligned_init_is_the_top_direction_of_the_update():
     rng = np.random.default_rng(0)
-    W_x, W_y = rng.uniform(-1, 1, (30, 3)), rng.uniform(-1, 1, (3, 30))
-    W = inits.aligned_low_rank_init(W_x, W_y, rank=1)
+    u, v = rng.normal(size=30), rng.normal(size=30)
+    update = 5 * np.outer(u, v) + 0.1 * rng.normal(size=(30, 30))
+    W = inits.aligned_low_rank_init(update, rank=1)
     assert np.linalg.matrix_rank(W) == 1
-    u, _, vt = np.linalg.svd(W)
-    assert np.linalg.norm(np.linalg.pinv(W_y.T) @ u[:, 0]) > 0
-    assert abs(vt[0] @ np.linalg.svd(W_x, full_matrices=False)[0][:, 0]) == pytest.approx(1.0)
+    assert np.linalg.norm(W) == pytest.approx(1.25 * np.sqrt(30))
+    left = np.linalg.svd(W)[0][:, 0]
+    assert abs(left @ u) / np.linalg.norm(u) > 0.99
 
 
 # ---------------------------------------------------------------- tasks
@@ -339,10 +340,10 @@ def test_init_comparison_and_spectra_run(tmp_path):
     from neurodyn.plots import rich_lazy as plots
 
     runs = [init_comparison_run(k, "2AF", 0, n_hidden=20, train_kwargs=dict(n_iter=5), probe_batch=4)
-            for k in INIT_KINDS]
+            for k in DEFAULT_INIT_KINDS]
     ds = collect_runs(runs)
     table = summary_table(ds, ["init", "task"])
-    assert set(table["init"]) == set(INIT_KINDS)
+    assert set(table["init"]) == set(DEFAULT_INIT_KINDS)
     assert int(ds["n_hidden"].sel(init="celegans").max()) > 150
     spectra = init_spectra(20, (1, 5, 20))
     assert float(spectra["effective_rank"].sel(init="rank_1")) == pytest.approx(1 / 20)

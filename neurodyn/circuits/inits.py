@@ -131,30 +131,25 @@ def low_rank_inits(n: int, ranks: Iterable[int], gain: float = DEFAULT_GAIN, rng
     return {int(r): truncate_rank(W0, int(r)) for r in ranks}
 
 
-def aligned_low_rank_init(W_x, W_y, rank: int = 1, norm: float | None = None,
+def aligned_low_rank_init(W_update, rank: int = 1, norm: float | None = None,
                           gain: float = DEFAULT_GAIN) -> np.ndarray:
-    """A low-rank ``W_h`` aligned with the task's input and readout directions.
+    """A low-rank ``W_h(0)`` aligned with the task: the top-r directions of a learned update.
 
     The RNN analogue of the aligned exception of the linear theory
-    (:func:`neurodyn.circuits.linear_theory.aligned_init`): ``W_h = c · U_r V_rᵀ`` with
-    ``V_r`` the top-r left singular vectors of ``W_x`` (the directions the inputs drive)
-    and ``U_r`` the top-r right singular vectors of ``W_y`` (the directions the readout
-    sees), so recurrence maps input directions straight onto the readout.
+    (:func:`neurodyn.circuits.linear_theory.aligned_init`, ``W1(0) ∝ u β̂ᵀ``): the task's
+    statistics enter the recurrent weights through the update ``ΔW_h = W_h(T) − W_h(0)``
+    that gradient descent makes from a Gaussian init on that task, so
+    ``W_h(0) = c · U_r S_r V_rᵀ``, its top-r singular triplets, scaled to ``norm``.
 
     Parameters
     ----------
-    W_x : (N, n_in); W_y : (K, N); rank ≤ min(n_in, K).
+    W_update : (N, N) learned recurrent update (from a pilot training run).
+    rank : r.
     norm : Frobenius norm of the result (default ``g √N``).
     """
-    W_x = np.asarray(to_numpy(W_x), dtype=float)
-    W_y = np.asarray(to_numpy(W_y), dtype=float)
-    n = W_x.shape[0]
-    r = int(rank)
-    if not 1 <= r <= min(W_x.shape[1], W_y.shape[0]):
-        raise InvalidInputError(f"aligned rank must lie in [1, min(n_in, K)], got {rank}", field="rank")
-    V = np.linalg.svd(W_x, full_matrices=False)[0][:, :r]
-    U = np.linalg.svd(W_y, full_matrices=False)[2][:r].T
-    return rescale(U @ V.T, target_norm(n, gain) if norm is None else norm)
+    W_update = _check_square(W_update, "W_update")
+    n = W_update.shape[0]
+    return rescale(truncate_rank(W_update, rank, match_norm=False), target_norm(n, gain) if norm is None else norm)
 
 
 def singular_values(W) -> np.ndarray:

@@ -7,7 +7,8 @@ turns into mean ± s.d. tables.
 
 Seeds: a run with master ``seed`` and ``replicate`` k draws, from independent streams of
 ``SeedSequence([seed, k])``, (0) the Gaussian ``W0`` shared by all ranks, (1) ``W_x`` and
-``W_y``, (2) the training batches and (3) the probe set — so the ranks of one replicate
+``W_y``, (2) the training batches, (3) the probe set and (4) the batches of the pilot run of the
+task-aligned init — so the ranks of one replicate
 differ only in the rank of ``W_h(0)``, and every task sees the same ``W0``.
 """
 
@@ -18,7 +19,7 @@ from dataclasses import asdict
 
 import numpy as np
 
-from neurodyn.backend import Backend
+from neurodyn.backend import Backend, to_numpy
 from neurodyn.circuits import inits, rnn
 from neurodyn.circuits.regime import regime_metrics
 from neurodyn.circuits.tasks import get_task, sample_trials
@@ -30,6 +31,10 @@ METRICS = ("weight_change", "weight_change_abs", "representation_alignment", "ke
            "init_effective_rank", "init_participation_ratio")
 INIT_KINDS = ("gaussian", "rank_1", "aligned", "celegans", "celegans_gaussian", "celegans_shuffled",
               "v1", "v1_gaussian", "v1_shuffled")
+# ``aligned`` (rank 1 of the update learned by a pilot run, at norm g√N) has spectral radius
+# ≈ g√N because learned updates are nearly symmetric, so its ReLU activity explodes: it is
+# available but not in the default comparison.
+DEFAULT_INIT_KINDS = tuple(k for k in INIT_KINDS if k != "aligned")
 
 
 def _streams(seed: int, replicate: int) -> list[np.random.Generator]:
@@ -41,8 +46,7 @@ def _final(curve: np.ndarray, window: int = 100) -> float:
 
 
 def train_and_measure(W_h, task: str, train_config: TrainConfig, streams: list[np.random.Generator],
-                      backend: Backend | None = None, dtype: str = "float64", probe_batch: int = 32,
-                      W_h_from_io=None):
+                      backend: Backend | None = None, dtype: str = "float64", probe_batch: int = 32):
     """Train from ``W_h(0)`` and measure the regime metrics on a fixed probe set.
 
     Parameters
@@ -51,8 +55,6 @@ def train_and_measure(W_h, task: str, train_config: TrainConfig, streams: list[n
     task : task name.
     train_config : :class:`~neurodyn.circuits.training.TrainConfig`.
     streams : generators for (1) W_x/W_y, (2) batches, (3) probe set.
-    W_h_from_io : optional ``f(W_x, W_y) -> W_h`` that replaces ``W_h`` once the input and
-        readout weights are drawn (used by the aligned init).
 
     Returns
     -------
@@ -65,8 +67,6 @@ def train_and_measure(W_h, task: str, train_config: TrainConfig, streams: list[n
     W_h = np.asarray(W_h, dtype=float)
     n = W_h.shape[0]
     params0 = rnn.init_params(n, spec.n_in, spec.n_out, W_h, streams[1], dtype=np.dtype(dtype))
-    if W_h_from_io is not None:
-        params0["W_h"] = np.asarray(W_h_from_io(params0["W_x"], params0["W_y"]), dtype=np.dtype(dtype))
     probe = sample_trials(task, probe_batch, streams[3], train_config.noise_sd)
     result = train(params0, task, train_config, streams[2], backend)
     p0 = {k: backend.asarray(v) for k, v in params0.items()}
@@ -128,7 +128,8 @@ def rank_sweep_run(task: str, rank: int, replicate: int = 0, *, seed: int = 0, n
 
 def biological_init(kind: str, *, n_hidden: int = 300, gain: float = inits.DEFAULT_GAIN, rng=None,
                     connectome: str = "witvliet_2020_8", lognormal_sigma: float = 1.0):
-    """The initial ``W_h`` of one kind of :data:`INIT_KINDS` (``aligned`` returns ``None``).
+    """The initial ``W_h`` of one kind of :data:`INIT_KINDS` (``aligned`` returns ``None``: it
+    needs a pilot training run, :func:`task_aligned_init`).
 
     ``celegans*`` have N = the connectome's neuron count; the others ``n_hidden``.
     Controls (``*_gaussian``, ``*_shuffled``) are drawn from ``rng`` around the matrix they
@@ -155,6 +156,19 @@ def biological_init(kind: str, *, n_hidden: int = 300, gain: float = inits.DEFAU
     return W
 
 
+def task_aligned_init(task: str, n_hidden: int, gain: float, train_config: TrainConfig, seed: int = 0,
+                      replicate: int = 0, backend: Backend | None = None, dtype: str = "float64") -> np.ndarray:
+    """Rank-1 ``W_h(0)`` aligned with ``task``: the top direction of the update learned by a
+    pilot run from the Gaussian init of the same (seed, replicate)
+    (:func:`neurodyn.circuits.inits.aligned_low_rank_init`), at norm ``g √N``."""
+    streams = _streams(seed, replicate)
+    spec = get_task(task)
+    W0 = inits.gaussian_init(n_hidden, gain, streams[0])
+    params0 = rnn.init_params(n_hidden, spec.n_in, spec.n_out, W0, streams[1], dtype=np.dtype(dtype))
+    result = train(params0, task, train_config, streams[4], backend or Backend())
+    return inits.aligned_low_rank_init(to_numpy(result.params["W_h"]) - W0, 1, gain=gain)
+
+
 def init_comparison_run(kind: str, task: str = "2AF", replicate: int = 0, *, seed: int = 0,
                         n_hidden: int = 300, gain: float = inits.DEFAULT_GAIN, connectome: str = "witvliet_2020_8",
                         lognormal_sigma: float = 1.0, train_kwargs: dict | None = None, backend: str = "numpy",
@@ -169,13 +183,11 @@ def init_comparison_run(kind: str, task: str = "2AF", replicate: int = 0, *, see
     streams = _streams(seed, replicate)
     W_h = biological_init(kind, n_hidden=n_hidden, gain=gain, rng=streams[0], connectome=connectome,
                           lognormal_sigma=lognormal_sigma)
-    from_io = None
-    if W_h is None:  # aligned: needs the input and readout weights first
-        W_h = np.zeros((n_hidden, n_hidden))
-        from_io = lambda W_x, W_y: inits.aligned_low_rank_init(W_x, W_y, 1, gain=gain)  # noqa: E731
     cfg = TrainConfig(**(train_kwargs or {}))
-    metrics, curves, W_h0 = train_and_measure(W_h, task, cfg, streams, Backend(backend, device), dtype,
-                                              probe_batch, from_io)
+    be = Backend(backend, device)
+    if W_h is None:
+        W_h = task_aligned_init(task, n_hidden, gain, cfg, seed, replicate, be, dtype)
+    metrics, curves, W_h0 = train_and_measure(W_h, task, cfg, streams, be, dtype, probe_batch)
     attrs = {"gain": gain, "seed": int(seed), "backend": backend, "device": device, "dtype": dtype,
              "connectome": connectome, "lognormal_sigma": lognormal_sigma,
              **{f"train_{k}": str(v) for k, v in asdict(cfg).items()}}

@@ -17,7 +17,6 @@ RL_INIT_KINDS = list(
         [
             "gaussian",
             "rank_1",
-            "aligned",
             "celegans",
             "celegans_gaussian",
             "celegans_shuffled",
