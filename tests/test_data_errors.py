@@ -277,6 +277,9 @@ def test_labels_file_problems(tmp_path):
     missing_key = write_labels(tmp_path / "mk.json", {"w1": [{"label": "AVAL"}]})
     with raises(InvalidInputError, missing_key, "w1[0]"):
         read_recording(h5, labels=missing_key)
+    bad_conf = write_labels(tmp_path / "bc.json", {"w1": [{"trace_column": 1, "label": "AVAL", "confidence": "hi"}]})
+    with raises(InvalidInputError, bad_conf, "w1[0].confidence"):
+        read_recording(h5, labels=bad_conf)
     roi_label = write_labels(tmp_path / "rl.json", {"w1": [{"trace_column": 1, "label": "roi_001"}]})
     with raises(InvalidInputError, roi_label, "w1[0].label"):
         read_recording(h5, labels=roi_label)

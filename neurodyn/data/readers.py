@@ -338,8 +338,12 @@ def _flavell_entries(labels: Any, animal: str, n_col: int, traces: str, h5_sourc
         label = str(label).strip()
         if not label or label.startswith("roi_"):
             raise InvalidInputError(f"label {label!r}; expected a neuron name", source=lsource, field=f"{field}.label")
-        conf = entry.get("confidence", np.nan)
-        conf = float(conf) if conf is not None else np.nan
+        conf = entry.get("confidence")
+        try:
+            conf = np.nan if conf is None else float(conf)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"{conf!r} is not a number", source=lsource,
+                                    field=f"{field}.confidence") from None
         out.append((int(column), label, conf))
     return out, lsource
 
@@ -393,8 +397,12 @@ def read_nwb(
     source = str(path)
     try:
         io = NWBHDF5IO(str(path), "r")
-        nwb = io.read()
     except Exception as exc:  # noqa: BLE001 - pynwb/hdmf/h5py raise many types for a bad file
+        raise InputFileError(f"cannot open as NWB: {type(exc).__name__}: {exc}", source=source) from None
+    try:
+        nwb = io.read()
+    except Exception as exc:  # noqa: BLE001
+        io.close()
         raise InputFileError(f"cannot read as NWB: {type(exc).__name__}: {exc}", source=source) from None
     with io:
         found = []
