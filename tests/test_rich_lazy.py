@@ -341,7 +341,12 @@ def test_init_comparison_and_spectra_run(tmp_path):
 
     runs = [init_comparison_run(k, "2AF", 0, n_hidden=20, train_kwargs=dict(n_iter=5), probe_batch=4)
             for k in DEFAULT_INIT_KINDS]
-    ds = collect_runs(runs)
+    from neurodyn.io import read_netcdf, write_netcdf
+
+    paths = [write_netcdf(run, tmp_path / f"run{i}.nc") for i, run in enumerate(runs)]
+    ds = collect_runs(read_netcdf(p) for p in paths)
+    write_netcdf(ds, tmp_path / "stack.nc")  # names of different lengths survive the round trip
+    assert set(read_netcdf(tmp_path / "stack.nc")["init"].values) == set(DEFAULT_INIT_KINDS)
     table = summary_table(ds, ["init", "task"])
     assert set(table["init"]) == set(DEFAULT_INIT_KINDS)
     assert int(ds["n_hidden"].sel(init="celegans").max()) > 150

@@ -198,7 +198,9 @@ def collect_runs(datasets: Iterable):
     """Stack single-run datasets into one (missing combinations become NaN)."""
     import xarray as xr
 
-    datasets = list(datasets)
+    # Encodings read from files (e.g. fixed-width string coords) must not carry over, or a
+    # longer name from a later run would be truncated when the stack is written.
+    datasets = [ds.drop_encoding() for ds in datasets]
     if not datasets:
         raise InvalidInputError("no runs to collect", field="inputs")
     # Pad the within-run axes to a common length first, so that runs of different N (or
