@@ -1,1 +1,131 @@
-# states rules (filled in by the corresponding capability).
+# Brain states with HMM-GLMs (Li et al., ICLR 2024): the paper's synthetic benchmark
+# (Table 1) and the states of the recorded worms, checked against behaviour and anatomy.
+
+STATES = config.get("states", {})
+STATES_BENCH = STATES.get("benchmark", {})
+STATES_REAL = STATES.get("real", {})
+STATES_REPEATS = list(range(int(STATES_BENCH.get("repeats", 2))))
+STATES_DATASETS = list(STATES_REAL.get("datasets", ["flavell2023"]))
+
+
+def states_repeat_seed(w):
+    """Repeat r of the benchmark uses seed 1000 * config seed + r."""
+    return 1000 * SEED + int(w.repeat)
+
+
+rule states_benchmark_repeat:
+    output:
+        "results/simulations/states/benchmark_repeat{repeat}.csv",
+    log:
+        "results/logs/states/benchmark_repeat{repeat}.log",
+    wildcard_constraints:
+        repeat=r"\d+",
+    params:
+        seed=states_repeat_seed,
+        benchmark=STATES_BENCH,
+        version=VERSION,
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=120,
+    script:
+        "../scripts/states_benchmark_repeat.py"
+
+
+rule states_benchmark_table:
+    input:
+        repeats=expand("results/simulations/states/benchmark_repeat{repeat}.csv", repeat=STATES_REPEATS),
+    output:
+        table="results/tables/states/synthetic_benchmark.csv",
+        raw="results/tables/states/synthetic_benchmark_repeats.csv",
+    log:
+        "results/logs/states/benchmark_table.log",
+    params:
+        version=VERSION,
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    script:
+        "../scripts/states_benchmark_table.py"
+
+
+rule states_fit_real:
+    input:
+        cohort="results/{dataset}/cohort.nc",
+    output:
+        fit="results/{dataset}/states/fit.nc",
+        selection="results/{dataset}/states/selection.csv",
+    log:
+        "results/logs/states/{dataset}/fit.log",
+    params:
+        real=STATES_REAL,
+        seed=lambda w: 1000 * SEED + 17,
+        version=VERSION,
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../scripts/states_fit_real.py"
+
+
+rule states_real_tables:
+    input:
+        fit="results/{dataset}/states/fit.nc",
+    output:
+        behaviour="results/tables/states/{dataset}_behaviour_agreement.csv",
+        anatomy="results/tables/states/{dataset}_prior_anatomy_auroc.csv",
+    log:
+        "results/logs/states/{dataset}/tables.log",
+    params:
+        version=VERSION,
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../scripts/states_real_tables.py"
+
+
+rule states_figure:
+    input:
+        fit="results/{dataset}/states/fit.nc",
+        selection="results/{dataset}/states/selection.csv",
+        anatomy="results/tables/states/{dataset}_prior_anatomy_auroc.csv",
+    output:
+        png=report(
+            "results/figures/states/{dataset}_{kind}.png",
+            caption="../report/states_{kind}.rst",
+            category="Brain states",
+            subcategory="{dataset}",
+        ),
+        pdf="results/figures/states/{dataset}_{kind}.pdf",
+    log:
+        "results/logs/states/{dataset}/figure_{kind}.log",
+    wildcard_constraints:
+        kind="raster|weights|prior_vs_connectome|heldout_ll",
+    params:
+        connectome=STATES_REAL.get("connectome", "witvliet_2020_8"),
+        version=VERSION,
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../scripts/states_figure.py"
+
+
+STATES_FIGURES = expand(
+    "results/figures/states/{dataset}_{kind}.png",
+    dataset=STATES_DATASETS,
+    kind=["raster", "weights", "prior_vs_connectome", "heldout_ll"],
+)
+ALL_TARGETS += ["results/tables/states/synthetic_benchmark.csv"]
+ALL_TARGETS += expand(
+    "results/tables/states/{dataset}_{table}.csv",
+    dataset=STATES_DATASETS,
+    table=["behaviour_agreement", "prior_anatomy_auroc"],
+)
+ALL_TARGETS += STATES_FIGURES
+FIGURE_TARGETS += STATES_FIGURES

@@ -1,0 +1,15 @@
+"""State–behaviour agreement (AMI) and learned-prior–anatomy AUROC of a fitted cohort."""
+
+import sys
+
+from neurodyn.io import read_netcdf, write_csv
+from neurodyn.states.real import behaviour_agreement, prior_anatomy_auroc
+
+sys.stderr = sys.stdout = open(snakemake.log[0], "w")
+
+result = read_netcdf(snakemake.input.fit).load()
+behaviour = behaviour_agreement(result)
+anatomy = prior_anatomy_auroc(result)
+print(behaviour.to_string(), anatomy.to_string(), sep="\n\n")
+write_csv(behaviour, snakemake.output.behaviour, index=False, float_format="%.6g")
+write_csv(anatomy, snakemake.output.anatomy, index=False, float_format="%.6g")
