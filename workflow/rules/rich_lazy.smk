@@ -49,6 +49,10 @@ rule rich_lazy_rank_run:
         f"{RL_SIM}/sweep/{{rl_task}}/rank{{rl_rank}}_seed{{rl_seed}}.nc",
     log:
         f"{RL_LOG}/sweep/{{rl_task}}_rank{{rl_rank}}_seed{{rl_seed}}.log",
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=60,
     params:
         run=lambda w: {
             "task": w.rl_task,
@@ -61,10 +65,6 @@ rule rich_lazy_rank_run:
             **RL_COMPUTE,
         },
         version=VERSION,
-    threads: 1
-    resources:
-        mem_mb=1500,
-        runtime=60,
     script:
         "../scripts/rich_lazy_run.py"
 
@@ -74,6 +74,10 @@ rule rich_lazy_init_run:
         f"{RL_SIM}/inits/{{rl_init}}/{{rl_task}}_seed{{rl_seed}}.nc",
     log:
         f"{RL_LOG}/inits/{{rl_init}}_{{rl_task}}_seed{{rl_seed}}.log",
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=60,
     params:
         run=lambda w: {
             "kind": w.rl_init,
@@ -88,10 +92,6 @@ rule rich_lazy_init_run:
             **RL_COMPUTE,
         },
         version=VERSION,
-    threads: 1
-    resources:
-        mem_mb=1500,
-        runtime=60,
     script:
         "../scripts/rich_lazy_run.py"
 
@@ -109,14 +109,14 @@ rule rich_lazy_rank_sweep:
         table=f"{RL_TAB}/rank_sweep.csv",
     log:
         f"{RL_LOG}/rank_sweep.log",
-    params:
-        by=["task", "rank"],
-        config=RL,
-        version=VERSION,
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        by=["task", "rank"],
+        config=RL,
+        version=VERSION,
     script:
         "../scripts/rich_lazy_collect.py"
 
@@ -133,14 +133,14 @@ rule rich_lazy_init_comparison:
         table=f"{RL_TAB}/init_comparison.csv",
     log:
         f"{RL_LOG}/init_comparison.log",
-    params:
-        by=["init", "task"],
-        config=RL,
-        version=VERSION,
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        by=["init", "task"],
+        config=RL,
+        version=VERSION,
     script:
         "../scripts/rich_lazy_collect.py"
 
@@ -151,6 +151,10 @@ rule rich_lazy_spectra:
         table=f"{RL_TAB}/init_spectra.csv",
     log:
         f"{RL_LOG}/init_spectra.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         spectra={
             "n_hidden": int(RL.get("n_hidden", 100)),
@@ -161,10 +165,6 @@ rule rich_lazy_spectra:
             "lognormal_sigma": float(RL_INITS.get("lognormal_sigma", 1.0)),
         },
         version=VERSION,
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
     script:
         "../scripts/rich_lazy_spectra.py"
 
@@ -175,13 +175,13 @@ rule rich_lazy_linear_theory:
         table=f"{RL_TAB}/linear_theory.csv",
     log:
         f"{RL_LOG}/linear_theory.log",
-    params:
-        theory={**RL.get("theory", {}), "seed": SEED},
-        version=VERSION,
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        theory={**RL.get("theory", {}), "seed": SEED},
+        version=VERSION,
     script:
         "../scripts/rich_lazy_theory.py"
 
@@ -190,7 +190,10 @@ RL_FIGURES = {
     "rank_sweep": (f"{RL_SIM}/rank_sweep.nc", "rich_lazy_rank_sweep.rst"),
     "loss_curves": (f"{RL_SIM}/rank_sweep.nc", "rich_lazy_loss_curves.rst"),
     "init_spectra": (f"{RL_SIM}/init_spectra.nc", "rich_lazy_init_spectra.rst"),
-    "init_comparison": (f"{RL_SIM}/init_comparison.nc", "rich_lazy_init_comparison.rst"),
+    "init_comparison": (
+        f"{RL_SIM}/init_comparison.nc",
+        "rich_lazy_init_comparison.rst",
+    ),
     "linear_theory": (f"{RL_SIM}/linear_theory.nc", "rich_lazy_linear_theory.rst"),
 }
 
@@ -211,18 +214,20 @@ for _name, (_source, _caption) in RL_FIGURES.items():
             pdf=f"{RL_FIG}/{_name}.pdf",
         log:
             f"{RL_LOG}/figure_{_name}.log",
-        params:
-            plot=_name,
-            version=VERSION,
         threads: 1
         resources:
             mem_mb=1000,
             runtime=5,
+        params:
+            plot=_name,
+            version=VERSION,
         script:
             "../scripts/rich_lazy_figure.py"
 
 
-RL_FIGURE_FILES = [f"{RL_FIG}/{name}.{ext}" for name in RL_FIGURES for ext in ("png", "pdf")]
+RL_FIGURE_FILES = [
+    f"{RL_FIG}/{name}.{ext}" for name in RL_FIGURES for ext in ("png", "pdf")
+]
 ALL_TARGETS.extend(
     f"{RL_TAB}/{name}.csv"
     for name in ("rank_sweep", "init_comparison", "init_spectra", "linear_theory")
