@@ -109,6 +109,10 @@ def build_cohort(
     recordings = list(recordings)
     if not recordings:
         raise InvalidInputError("no recordings given; expected at least one", field="recordings")
+    for i, r in enumerate(recordings):
+        if not isinstance(r, xr.Dataset):
+            raise InvalidInputError(f"{type(r).__name__}; expected a Recording (xarray.Dataset)",
+                                    field=f"recordings[{i}]")
     recordings = [validate_recording(r) for r in recordings]
     animals = [str(r.attrs["animal"]) for r in recordings]
     dup = sorted(a for a, n in Counter(animals).items() if n > 1)
@@ -120,7 +124,10 @@ def build_cohort(
         raise InvalidInputError(f"{min_animals!r}; expected an integer from 1 to the number of animals "
                                 f"({len(recordings)})", field="min_animals")
     rates = [float(r.attrs["sampling_rate_hz"]) for r in recordings]
-    rate = float(min(rates) if sampling_rate_hz is None else sampling_rate_hz)
+    try:
+        rate = float(min(rates) if sampling_rate_hz is None else sampling_rate_hz)
+    except (TypeError, ValueError):
+        rate = float("nan")
     if not np.isfinite(rate) or rate <= 0:
         raise InvalidInputError(f"{sampling_rate_hz!r}; expected a positive rate in Hz", field="sampling_rate_hz")
     clocks = [np.asarray(r["time"].values, dtype=np.float64) for r in recordings]

@@ -54,6 +54,7 @@ import inspect
 import json
 import os
 import zipfile
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -173,8 +174,20 @@ def _check_file(path: Path, what: str = "file") -> None:
         raise InputFileError(f"{what} is not a regular file", source=str(path))
 
 
+def _is_real_number(dtype: np.dtype) -> bool:
+    # bool, complex, strings and objects are refused: casting them to float would
+    # silently invent values (True -> 1.0) or drop the imaginary part.
+    return np.dtype(dtype).kind in "iuf"
+
+
 def _check_time(time: np.ndarray, n_time: int, source: str, field: str) -> np.ndarray:
-    time = np.asarray(time, dtype=np.float64).reshape(-1)
+    time = np.asarray(time)
+    if not _is_real_number(time.dtype):
+        raise InvalidInputError(f"dtype {time.dtype}; expected real numbers (seconds)", source=source, field=field)
+    if time.ndim != 1:
+        raise InvalidInputError(f"shape {time.shape}; expected a 1-D array of {n_time} time stamps", source=source,
+                                field=field)
+    time = time.astype(np.float64)
     if time.shape[0] != n_time:
         raise InvalidInputError(f"{time.shape[0]} time points for {n_time} trace rows; expected one time "
                                 f"stamp per frame", source=source, field=field)
@@ -193,8 +206,9 @@ def _check_traces(traces: Any, source: str, field: str) -> np.ndarray:
     if traces.ndim != 2:
         raise InvalidInputError(f"shape {traces.shape}; expected a 2-D (time, neuron) array",
                                 source=source, field=field)
-    if not np.issubdtype(traces.dtype, np.number):
-        raise InvalidInputError(f"dtype {traces.dtype}; expected numbers", source=source, field=field)
+    if not _is_real_number(traces.dtype):
+        raise InvalidInputError(f"dtype {traces.dtype}; expected real numbers (int or float)", source=source,
+                                field=field)
     traces = traces.astype(np.float64, copy=False)
     if traces.shape[0] < 2 or traces.shape[1] < 1:
         raise InvalidInputError(f"shape {traces.shape}; expected at least 2 frames and 1 neuron (time, neuron)",
@@ -211,7 +225,11 @@ def _time_from_rate(n_time: int, rate: Any, source: str) -> np.ndarray:
     if rate is None:
         raise InvalidInputError("no time axis in the file; pass sampling_rate_hz= (Hz) or store a 'time' "
                                 "column/array in seconds", source=source, field="time")
-    rate = float(rate)
+    try:
+        rate = float(np.asarray(rate).item())
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{rate!r}; expected one positive number in Hz", source=source,
+                                field="sampling_rate_hz") from None
     if not np.isfinite(rate) or rate <= 0:
         raise InvalidInputError(f"{rate!r}; expected a positive rate in Hz", source=source, field="sampling_rate_hz")
     return np.arange(n_time) / rate
@@ -265,7 +283,9 @@ def read_flavell_h5(
             if np.issubdtype(data.dtype, np.floating) and np.isnan(data).all():
                 dropped.append(name)
                 continue
-            behaviours[name] = data.astype(np.int8) if name == "reversal" else data
+            if name == "reversal":
+                data = _binary(data, source, key)
+            behaviours[name] = data
     n_col = values.shape[1]
     names = [roi_name(c) for c in range(n_col)]
     confidence = np.full(n_col, np.nan)
@@ -294,14 +314,26 @@ def read_flavell_h5(
     return ds
 
 
+def _binary(data: np.ndarray, source: str, field: str) -> np.ndarray:
+    # Casting anything but 0/1 to int8 would wrap or turn NaN into garbage.
+    if not _is_real_number(data.dtype) and data.dtype.kind != "b" or not np.isin(data, (0, 1)).all():
+        raise InvalidInputError(f"values {np.unique(data)[:5].tolist()} (dtype {data.dtype}); expected 0/1 per frame",
+                                source=source, field=field)
+    return data.astype(np.int8)
+
+
 def _h5_read(fh, key: str, source: str, *, required: bool) -> np.ndarray | None:
     if key not in fh:
         if required:
             raise InputFileError("missing dataset; expected it in the published layout", source=source, field=key)
         return None
+    import h5py
+
+    if not isinstance(fh[key], h5py.Dataset):
+        raise InputFileError(f"is a {type(fh[key]).__name__}, expected a dataset", source=source, field=key)
     try:
         return np.asarray(fh[key][()])
-    except (OSError, RuntimeError, ValueError) as exc:
+    except (OSError, RuntimeError, ValueError, TypeError) as exc:
         raise InputFileError(f"cannot read dataset (truncated file?): {exc}", source=source, field=key) from None
 
 
@@ -321,6 +353,9 @@ def _flavell_entries(labels: Any, animal: str, n_col: int, traces: str, h5_sourc
         raise InvalidInputError(f"no entry for animal {animal!r} (file {h5_source}); keys start {known}",
                                 source=lsource, field=animal)
     entries = table[animal]
+    if not isinstance(entries, list):
+        raise InvalidInputError(f"{type(entries).__name__}; expected a list of {{trace_column, label, confidence}}",
+                                source=lsource, field=animal)
     out = []
     for i, entry in enumerate(entries):
         field = f"{animal}[{i}]"
@@ -335,11 +370,16 @@ def _flavell_entries(labels: Any, animal: str, n_col: int, traces: str, h5_sourc
         if not 0 <= column < n_col:
             raise InvalidInputError(f"names column {column}, but {traces} in {h5_source} has {n_col} columns "
                                     f"(0-based indices 0..{n_col - 1})", source=lsource, field=f"{field}.trace_column")
-        label = str(label).strip()
+        if not isinstance(label, str):
+            raise InvalidInputError(f"{label!r}; expected a neuron name (string)", source=lsource,
+                                    field=f"{field}.label")
+        label = label.strip()
         if not label or label.startswith("roi_"):
             raise InvalidInputError(f"label {label!r}; expected a neuron name", source=lsource, field=f"{field}.label")
         conf = entry.get("confidence")
         try:
+            if isinstance(conf, str):
+                raise TypeError(conf)
             conf = np.nan if conf is None else float(conf)
         except (TypeError, ValueError):
             raise InvalidInputError(f"{conf!r} is not a number", source=lsource,
@@ -422,13 +462,14 @@ def read_nwb(
                                         field="series")
             found = match
         _, s_path, _, rrs = sorted(found, key=lambda f: f[0])[0]
-        values = np.asarray(rrs.data[()])
+        values = _nwb_array(rrs.data, source, f"{s_path}.data")
         if values.ndim == 1:
             values = values[:, None]
         values = _check_traces(values, source, f"{s_path}.data")
         n_time, n_roi = values.shape
         if rrs.timestamps is not None:
-            time = _check_time(np.asarray(rrs.timestamps[()]), n_time, source, f"{s_path}.timestamps")
+            time = _check_time(_nwb_array(rrs.timestamps, source, f"{s_path}.timestamps"), n_time, source,
+                               f"{s_path}.timestamps")
         else:
             if rrs.rate is None:
                 raise InvalidInputError("neither timestamps nor rate", source=source, field=s_path)
@@ -436,7 +477,7 @@ def read_nwb(
         names = [roi_name(i) for i in range(n_roi)]
         rois = getattr(rrs, "rois", None)
         if rois is not None:
-            rows = np.asarray(rois.data[()]).reshape(-1)
+            rows = _nwb_array(rois.data, source, f"{s_path}.rois").reshape(-1)
             if rows.shape[0] != n_roi:
                 raise InvalidInputError(f"{rows.shape[0]} ROI rows for {n_roi} trace columns", source=source,
                                         field=f"{s_path}.rois")
@@ -462,6 +503,14 @@ def read_nwb(
             citation=citation, behavior=behaviours,
             attrs={"nwb_series": s_path, "time_origin_s": float(time[0]), "nwb_identifier": str(nwb.identifier)},
         )
+
+
+def _nwb_array(data, source: str, field: str) -> np.ndarray:
+    try:
+        return np.asarray(data[()])
+    except Exception as exc:  # noqa: BLE001 - h5py raises OSError/RuntimeError/KeyError on a damaged file
+        raise InputFileError(f"cannot read dataset (truncated file?): {type(exc).__name__}: {exc}", source=source,
+                             field=field) from None
 
 
 def _nwb_behaviour(nwb, n_time: int, time: np.ndarray) -> dict[str, np.ndarray]:
@@ -498,8 +547,9 @@ def read_npz(path: str | os.PathLike, *, animal: str | None = None,
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise InputFileError(f"cannot read as .npz: {exc}", source=source) from None
+    except (OSError, ValueError, EOFError, KeyError, NotImplementedError, zipfile.BadZipFile, zlib.error) as exc:
+        # allow_pickle=False: an object array (a pickle) is refused here and never executed
+        raise InputFileError(f"cannot read as .npz: {type(exc).__name__}: {exc}", source=source) from None
     if "traces" not in arrays:
         raise InvalidInputError(f"missing array; found {sorted(arrays)}", source=source, field="traces")
     values = _check_traces(arrays["traces"], source, "traces")
@@ -509,7 +559,14 @@ def read_npz(path: str | os.PathLike, *, animal: str | None = None,
     else:
         rate = sampling_rate_hz if sampling_rate_hz is not None else arrays.get("sampling_rate_hz")
         time = _time_from_rate(n_time, None if rate is None else np.asarray(rate).item(), source)
-    names = [str(n) for n in arrays["neuron"]] if "neuron" in arrays else [roi_name(i) for i in range(n_neuron)]
+    if "neuron" in arrays:
+        neuron = arrays["neuron"]
+        if neuron.ndim != 1 or neuron.dtype.kind not in "US":
+            raise InvalidInputError(f"shape {neuron.shape}, dtype {neuron.dtype}; expected a 1-D array of names",
+                                    source=source, field="neuron")
+        names = [n.decode() if isinstance(n, bytes) else str(n) for n in neuron]
+    else:
+        names = [roi_name(i) for i in range(n_neuron)]
     if len(names) != n_neuron:
         raise InvalidInputError(f"{len(names)} names for {n_neuron} trace columns", source=source, field="neuron")
     behaviours = {k[len(BEHAVIOR_PREFIX):]: v for k, v in arrays.items() if k.startswith(BEHAVIOR_PREFIX)}
@@ -518,14 +575,19 @@ def read_npz(path: str | os.PathLike, *, animal: str | None = None,
             raise InvalidInputError(f"shape {value.shape}; expected {n_time} frames first", source=source,
                                     field=BEHAVIOR_PREFIX + key)
     return make_recording(
-        values, time - time[0], names, animal=animal or _scalar(arrays, "animal") or animal_from_path(path),
-        source=source, units=_scalar(arrays, "units") or "a.u.", citation=_scalar(arrays, "citation") or "",
+        values, time - time[0], names, animal=animal or _scalar(arrays, "animal", source) or animal_from_path(path),
+        source=source, units=_scalar(arrays, "units", source) or "a.u.", citation=_scalar(arrays, "citation", source) or "",
         behavior=behaviours, attrs={"time_origin_s": float(time[0])},
     )
 
 
-def _scalar(arrays: Mapping[str, np.ndarray], key: str) -> str | None:
-    return str(np.asarray(arrays[key]).item()) if key in arrays else None
+def _scalar(arrays: Mapping[str, np.ndarray], key: str, source: str) -> str | None:
+    if key not in arrays:
+        return None
+    if np.asarray(arrays[key]).ndim != 0:
+        raise InvalidInputError(f"shape {arrays[key].shape}; expected a scalar", source=source, field=key)
+    value = np.asarray(arrays[key]).item()
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def read_csv(path: str | os.PathLike, *, animal: str | None = None,
@@ -535,13 +597,17 @@ def read_csv(path: str | os.PathLike, *, animal: str | None = None,
 
     path = Path(path)
     source = str(path)
+    header = _csv_header(path, source)
     try:
         table = pd.read_csv(path)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise InputFileError(f"cannot parse as CSV with a header row: {exc}", source=source) from None
+    if list(map(str, table.columns)) != header:
+        raise InputFileError(f"header {header} parsed as {list(map(str, table.columns))}", source=source)
     for col in table.columns:
-        if not pd.api.types.is_numeric_dtype(table[col]):
-            raise InvalidInputError(f"non-numeric values such as {table[col].iloc[0]!r}; expected numbers",
+        if not pd.api.types.is_numeric_dtype(table[col]) or pd.api.types.is_bool_dtype(table[col]):
+            raise InvalidInputError(f"non-numeric values such as {table[col].dropna().iloc[:1].tolist()}; expected "
+                                    f"numbers",
                                     source=source, field=str(col))
     behaviour_cols = [c for c in table.columns if str(c).startswith(BEHAVIOR_PREFIX)]
     neuron_cols = [c for c in table.columns if c != "time" and c not in behaviour_cols]
@@ -557,6 +623,33 @@ def read_csv(path: str | os.PathLike, *, animal: str | None = None,
     return make_recording(values, time - time[0], [str(c) for c in neuron_cols],
                           animal=animal or animal_from_path(path), source=source, units=units, citation=citation,
                           behavior=behaviours, attrs={"time_origin_s": float(time[0])})
+
+
+def _csv_header(path: Path, source: str) -> list[str]:
+    """The header names, refusing what pandas would silently rename, and a cut last line."""
+    import csv
+
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"not UTF-8 text: {exc}", source=source) from None
+    if not raw.strip():
+        raise InputFileError("empty file; expected a header row and one row per frame", source=source)
+    if not raw.endswith(b"\n"):
+        # every CSV writer ends the last row with a newline; without one the file was cut
+        raise InputFileError("does not end with a newline; the last row is probably truncated", source=source)
+    header = next(csv.reader([text.splitlines()[0]]))
+    stripped = [h.strip() for h in header]
+    empty = [i for i, h in enumerate(stripped) if not h]
+    if empty:
+        raise InvalidInputError(f"columns {empty} have no name; expected a neuron name, 'time' or 'behavior_*'",
+                                source=source, field="header")
+    dup = sorted({h for h in stripped if stripped.count(h) > 1})
+    if dup:
+        raise InvalidInputError(f"column names {dup} occur more than once; expected unique names",
+                                source=source, field="header")
+    return header
 
 
 def read_netcdf_recording(path: str | os.PathLike, *, animal: str | None = None) -> xr.Dataset:
@@ -575,8 +668,16 @@ def read_netcdf_recording(path: str | os.PathLike, *, animal: str | None = None)
         raise InvalidInputError(f"dims {ds['traces'].dims}; expected ('time', 'neuron')", source=source,
                                 field="traces")
     ds = ds.transpose("time", "neuron", ...)
+    if not _is_real_number(ds["traces"].dtype):
+        raise InvalidInputError(f"dtype {ds['traces'].dtype}; expected real numbers (int or float)", source=source,
+                                field="traces")
     if not np.issubdtype(ds["traces"].dtype, np.floating):
         ds["traces"] = ds["traces"].astype(np.float64)
+    if "neuron" not in ds.coords:
+        raise InvalidInputError("missing coordinate (neuron names)", source=source, field="neuron")
+    if ds["neuron"].dtype.kind not in "USO":
+        raise InvalidInputError(f"dtype {ds['neuron'].dtype}; expected neuron names (strings)", source=source,
+                                field="neuron")
     if "time" not in ds.coords:
         raise InvalidInputError("missing coordinate (seconds)", source=source, field="time")
     time = _check_time(ds["time"].values, ds.sizes["time"], source, "time")
