@@ -58,10 +58,13 @@ def state_weights(result):
     names = [str(n) for n in result["pre"].values]
     S = W.shape[0]
     fig, axes = figure(1, S, figsize=(2.6 * S + 0.8, 3.0), squeeze=False)
-    lim = signed_limits(W)
+    # Colour scale from the couplings between neurons: the self-history (diagonal) terms
+    # of autoregressive emissions are much larger and are shown clipped.
+    off = ~np.eye(W.shape[1], dtype=bool)
+    lim = signed_limits(W[:, off] if np.any(W[:, off]) else W)
     for s, ax in enumerate(axes[0]):
         im = ax.imshow(W[s], **lim)
-        ax.set_title(f"state {s}")
+        ax.set_title(f"state {s} (diagonal clipped)")
         ax.set_xticks(range(len(names)), names, rotation=90, fontsize=5)
         ax.set_yticks(range(len(names)), names if s == 0 else [], fontsize=5)
         ax.set_xlabel("presynaptic (history of)")

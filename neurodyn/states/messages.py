@@ -66,7 +66,24 @@ def _check(log_initial, log_transmat, log_lik):
         raise InvalidInputError(f"log_transmat: expected shape ({S}, {S}), got {log_transmat.shape}")
     if np.isnan(log_lik).any():
         raise InvalidInputError("log_lik: contains NaN; expected finite log-likelihoods or -inf")
+    if np.isposinf(log_lik).any():
+        raise InvalidInputError("log_lik: contains +inf; expected finite log-likelihoods or -inf", field="log_lik")
     return log_initial, log_transmat, log_lik
+
+
+def _check_possible(ok: np.ndarray) -> None:
+    """Refuse observations that no state path can explain (else NaN posteriors follow).
+
+    ``ok`` is (B, T') bool, False where the forward normaliser is zero: every state is
+    impossible in that bin, or none of the possible ones is reachable from the previous bin.
+    """
+    if ok.all():
+        return
+    b, t = (int(i[0]) for i in np.nonzero(~ok))
+    where = f"sequence {b}, bin {t}" if ok.shape[1] > 1 else f"sequence {b}"
+    raise InvalidInputError(f"log_lik: zero probability under the model ({where}): every state has log-likelihood "
+                            "-inf there or cannot be reached from the previous bin's states; expected at least one "
+                            "possible, reachable state per bin", field="log_lik")
 
 
 def forward_backward(log_initial, log_transmat, log_lik) -> Posterior:
@@ -101,15 +118,17 @@ def forward_backward(log_initial, log_transmat, log_lik) -> Posterior:
 
     alpha = np.empty((B, T, S))
     scale = np.empty((B, T))
-    a = pi0[None] * lik[:, 0]
-    c = a.sum(1)
-    alpha[:, 0] = a / c[:, None]
-    scale[:, 0] = c
-    for t in range(1, T):
-        a = (alpha[:, t - 1] @ A) * lik[:, t]
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero normaliser is reported below
+        a = pi0[None] * lik[:, 0]
         c = a.sum(1)
-        alpha[:, t] = a / c[:, None]
-        scale[:, t] = c
+        alpha[:, 0] = a / c[:, None]
+        scale[:, 0] = c
+        for t in range(1, T):
+            a = (alpha[:, t - 1] @ A) * lik[:, t]
+            c = a.sum(1)
+            alpha[:, t] = a / c[:, None]
+            scale[:, t] = c
+    _check_possible(scale > 0)
     with np.errstate(divide="ignore"):
         loglik = np.log(scale).sum(1) + shift[:, :, 0].sum(1)
 
@@ -153,6 +172,7 @@ def viterbi(log_initial, log_transmat, log_lik) -> np.ndarray:
         cand = delta[:, :, None] + log_transmat[None]  # (B, from, to)
         back[:, t] = np.argmax(cand, axis=1)
         delta = np.take_along_axis(cand, back[:, t][:, None, :], axis=1)[:, 0] + log_lik[:, t]
+    _check_possible(np.isfinite(delta.max(axis=1))[:, None])
     path = np.empty((B, T), dtype=np.int64)
     path[:, T - 1] = np.argmax(delta, axis=1)
     for t in range(T - 1, 0, -1):

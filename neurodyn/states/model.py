@@ -232,6 +232,7 @@ def fit_hmmglm(
     learn_initial: bool = True,
     n_init: int = 1,
     polish_iter: int = 10,
+    warm_start: str | None = None,
     random_state: int | None = 0,
     log_every: int = 10,
 ) -> HMMGLMParams:
@@ -269,6 +270,11 @@ def fit_hmmglm(
         One-hot prior only: after EM, round the types to one-hot and run this many
         further EM iterations on strengths, biases, ``A0`` and the chain (the paper
         evaluates with hard types; this refits the strengths for them).
+    warm_start : {None, "gaussian"}
+        One-hot prior only: first fit the Gaussian-prior model (``max_iter`` EM
+        iterations, σ = 1/3) and start the one-hot fit from its weights, biases, chain and
+        variances (helps autoregressive emissions, where the one-hot M-step from the
+        single-GLM start can settle on a poor optimum).
     random_state : int or None
     log_every : int
         Log progress every ``log_every`` EM iterations (logger ``neurodyn.states``).
@@ -299,7 +305,16 @@ def fit_hmmglm(
         theta["bias"] = np.tile(b_glm, (S, 1)) if state_bias else b_glm.copy()
         if state_bias and S > 1:
             theta["bias"] = theta["bias"] + init_noise * X.std(0) * rng.standard_normal((S, N)) * 0.5
-        p = _run_em(em, pr, theta, X, H, lengths, S, sticky, learn_initial, max_iter, m_step_iter, tol, log_every, r)
+        start = None
+        if warm_start == "gaussian" and prior == "onehot" and S > 1:
+            gp = make_prior("gaussian")
+            th_g = {**gp.init(W0, rng), "bias": theta["bias"]}
+            start = _run_em(em, gp, th_g, X, H, lengths, S, sticky, learn_initial, max_iter, m_step_iter, tol,
+                            log_every, f"{r} (gaussian warm start)")
+            theta = pr.init(start.prior["W"], rng)
+            theta["bias"] = start.bias if state_bias else start.bias[0]
+        p = _run_em(em, pr, theta, X, H, lengths, S, sticky, learn_initial, max_iter, m_step_iter, tol, log_every, r,
+                    start=start)
         if best is None or p.history[-1] > best.history[-1]:
             best = p
     if prior == "onehot" and polish_iter > 0:
@@ -382,6 +397,7 @@ class HMMGLM:
         learn_initial: bool = True,
         n_init: int = 1,
         polish_iter: int = 10,
+        warm_start: str | None = None,
         random_state: int | None = 0,
         log_every: int = 10,
     ):
@@ -400,6 +416,7 @@ class HMMGLM:
         self.learn_initial = learn_initial
         self.n_init = n_init
         self.polish_iter = polish_iter
+        self.warm_start = warm_start
         self.random_state = random_state
         self.log_every = log_every
 

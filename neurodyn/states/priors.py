@@ -203,15 +203,24 @@ class OneHotPrior:
         Concrete temperature (paper: 0.2).
     init_scale : float
         Logit given to the sign of an initial weight of one standard deviation.
+    free_diagonal : bool
+        Self-history weights ``W_s[n, n]`` are free real parameters outside the type
+        prior (parameter ``diag``, shape (S, N)). Use it for autoregressive emissions,
+        where the self term models the indicator's decay rather than a connection; the
+        paper's synthetic protocol types the diagonal like any pair (False).
+    frozen_types : bool
+        Hold the type logits fixed (used after rounding the types to one-hot).
     """
 
     name = "onehot"
 
-    def __init__(self, tau: float = 0.2, init_scale: float = 2.0, frozen_types: bool = False):
+    def __init__(self, tau: float = 0.2, init_scale: float = 2.0, frozen_types: bool = False,
+                 free_diagonal: bool = False):
         if tau <= 0:
             raise InvalidInputError(f"prior tau: expected > 0, got {tau}")
         self.tau = float(tau)
         self.init_scale = float(init_scale)
+        self.free_diagonal = bool(free_diagonal)
         # Frozen types: the logits L are held fixed (used to refit strengths after the
         # types have been rounded to one-hot).
         self.frozen_types = bool(frozen_types)
@@ -226,15 +235,33 @@ class OneHotPrior:
         z = W / (W.std() + 1e-12) * self.init_scale
         L = np.stack([-z, np.full_like(z, self.init_scale), z], axis=-1)
         rho = _inv_softplus(np.maximum(np.abs(W), 0.1 * np.abs(W).mean() + 1e-3))
-        return {"rho": rho, "L": L, "A0": np.zeros(W.shape[1:] + (3,))}
+        p = {"rho": rho, "L": L, "A0": np.zeros(W.shape[1:] + (3,))}
+        if self.free_diagonal:
+            p["diag"] = np.diagonal(W, axis1=1, axis2=2).copy()
+            off = ~np.eye(W.shape[1], dtype=bool)
+            L[:, ~off] = 0.0
+            z = z[:, off]
+            L[:, off] = np.stack([-z, np.full_like(z, self.init_scale), z], axis=-1)
+            # Start the shared logits at the initial types, not at the uniform point,
+            # whose Concrete mode would pull every type toward maximal uncertainty.
+            p["A0"] = np.log(softmax(L, axis=-1).mean(0))
+        return p
+
+    def _with_diag(self, p, W):
+        if not self.free_diagonal:
+            return W
+        W = W.copy()
+        i = np.arange(W.shape[1])
+        W[:, i, i] = p["diag"]
+        return W
 
     def weights(self, p):
         a = softmax(p["L"], axis=-1)
-        return (a[..., EXC] - a[..., INH]) * _softplus(p["rho"])
+        return self._with_diag(p, (a[..., EXC] - a[..., INH]) * _softplus(p["rho"]))
 
     def hard_weights(self, p):
         t = np.argmax(p["L"], axis=-1) - 1
-        return t * _softplus(p["rho"])
+        return self._with_diag(p, t * _softplus(p["rho"]))
 
     def pullback(self, p, dW):
         a = softmax(p["L"], axis=-1)
@@ -246,7 +273,13 @@ class OneHotPrior:
         dL = a * (da - (a * da).sum(-1, keepdims=True))
         if self.frozen_types:
             dL = np.zeros_like(dL)
-        return {"rho": drho, "L": dL, "A0": np.zeros_like(p["A0"])}
+        g = {"rho": drho, "L": dL, "A0": np.zeros_like(p["A0"])}
+        if self.free_diagonal:
+            i = np.arange(dW.shape[1])
+            g["diag"] = dW[:, i, i].copy()
+            g["rho"][:, i, i] = 0.0
+            g["L"][:, i, i] = 0.0
+        return g
 
     def log_prior(self, p):
         log_a = log_softmax(p["L"], axis=-1)
@@ -255,10 +288,22 @@ class OneHotPrior:
         # dy and dla sum to zero over types, so the log-softmax Jacobians drop out.
         if self.frozen_types:
             dy = np.zeros_like(dy)
-        return float(v.sum()), {"rho": np.zeros_like(p["rho"]), "L": dy, "A0": dla.sum(0)}
+        g = {"rho": np.zeros_like(p["rho"]), "L": dy, "A0": dla.sum(0)}
+        if self.free_diagonal:
+            i = np.arange(v.shape[1])
+            v = v.copy()
+            v[:, i, i] = 0.0
+            g["L"][:, i, i] = 0.0
+            g["A0"][i, i] = 0.0
+            g["diag"] = np.zeros_like(p["diag"])
+        return float(v.sum()), g
 
     def types(self, p):
-        return np.argmax(p["L"], axis=-1) - 1
+        t = np.argmax(p["L"], axis=-1) - 1
+        if self.free_diagonal:
+            i = np.arange(t.shape[1])
+            t[:, i, i] = np.sign(p["diag"]).astype(t.dtype)
+        return t
 
     def prior_weights(self, p):
         """Expected sign under the prior: ``α_exc − α_inh`` (shape (N, N))."""
@@ -275,7 +320,10 @@ class OneHotPrior:
         return np.argmax(al / al.reshape(-1, 3).mean(0), axis=-1) - 1
 
     def permute(self, p, perm):
-        return {"rho": p["rho"][perm], "L": p["L"][perm], "A0": p["A0"]}
+        out = {"rho": p["rho"][perm], "L": p["L"][perm], "A0": p["A0"]}
+        if "diag" in p:
+            out["diag"] = p["diag"][perm]
+        return out
 
 
 def make_prior(name: str, **kwargs):

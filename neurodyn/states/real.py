@@ -148,11 +148,16 @@ def fit_brain_states(
     names = select_state_neurons(cohort, n_neurons, neurons)
     seqs = calcium_sequences(cohort, names, representation, smooth_s)
     emission = "poisson" if representation == "events" else "gaussian"
+    if prior == "onehot":
+        # Self-history terms model the indicator's decay, not connections: keep them
+        # outside the type prior (see OneHotPrior.free_diagonal).
+        prior_kwargs = {"free_diagonal": True, **(prior_kwargs or {})}
     kwargs = {
         "emission": emission,
         "prior": prior,
         "prior_kwargs": prior_kwargs,
         "state_bias": True,
+        "warm_start": "gaussian" if prior == "onehot" else None,
         "random_state": seed,
         **(fit or {}),
     }
