@@ -55,7 +55,7 @@ class GainControlParams:
     n_orientations: int = 21                 # Benucci grid
     n_per_bin: int = 9                       # fine measurement grid: sub-orientations per bin
     ensemble_grid: str = "benucci"           # grid on which the ensembles live: benucci | fine
-    synaptic_rate: float = 0.02
+    synaptic_rate: float = 0.2
     synaptic_max_steps: int = 5000
     synaptic_tol: float = 1e-3
 

@@ -6,7 +6,7 @@ responses stays at its homeostatic set point.  Here the rule acts on the recurre
 weights of the same linear network (eq. 1), with the gains frozen at their unadapted
 values, so the two models differ only in what adapts:
 
-    W ← W − η · (⟨r rᵀ⟩_p − ⟨r rᵀ⟩_ref) / max diag ⟨r rᵀ⟩_ref                  (5)
+    W ← W − η · (⟨r rᵀ⟩_p − ⟨r rᵀ⟩_ref) / λ_max(⟨r rᵀ⟩_ref)                    (5)
 
 an anti-Hebbian update (pairs that fire together more than their set point lose
 excitation), iterated until the products match (relative Frobenius residual below
@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from neurodyn.backend import get_namespace
+from neurodyn.backend import get_namespace, to_numpy
 from neurodyn.circuits.gain_control.network import check_stability, steady_state, steady_state_operator
 from neurodyn.errors import InvalidInputError
 
@@ -56,7 +56,7 @@ def homeostatic_weights(weights, gains, drive, probabilities, reference_probabil
     probabilities, reference_probabilities : array, shape (S,)
         Adapting ensemble p and the ensemble that defines the set points.
     rate : float
-        η > 0 (dimensionless: the update is scaled by the largest set-point product).
+        η > 0 (dimensionless: the update is scaled by the largest eigenvalue of the set-point products).
     max_steps : int
     tol : float
         Stop when ``‖⟨rrᵀ⟩_p − ⟨rrᵀ⟩_ref‖_F / ‖⟨rrᵀ⟩_ref‖_F < tol``.
@@ -74,7 +74,10 @@ def homeostatic_weights(weights, gains, drive, probabilities, reference_probabil
     check_stability(weights)
     target = response_products(weights, gains, drive, reference_probabilities)
     target_norm = float(xp.sqrt(xp.sum(target ** 2)))
-    scale = float(xp.max(xp.linalg.diagonal(target)))
+    # The response products react to a weight change through the whole population, so the
+    # step is scaled by the largest eigenvalue of the set-point matrix (not its diagonal):
+    # the same η then works for any number of neurons.
+    scale = float(np.max(np.linalg.eigvalsh(to_numpy(target))))
     current = weights
     residuals = []
     for step in range(int(max_steps) + 1):
