@@ -1,39 +1,44 @@
-# Report assembly: Markdown renderings of every result table, and the `figures` target
-# that redraws every figure from saved results without refitting anything.
+# Report assembly: Markdown renderings of every result table (one job for all of them),
+# and the `figures` target that redraws every figure from saved results without
+# refitting anything.
 
-TABLE_TARGETS = [
-    str(p).removesuffix(".csv") + ".md"
+TABLE_CSVS = [
+    str(p)
     for p in ALL_TARGETS
     if str(p).startswith("results/tables/") and str(p).endswith(".csv")
 ]
-ALL_TARGETS.extend(TABLE_TARGETS)
+TABLE_MARKDOWN = [p.removesuffix(".csv") + ".md" for p in TABLE_CSVS]
+ALL_TARGETS.extend(TABLE_MARKDOWN)
 
 
 localrules:
     figures,
-    table_markdown,
+    tables_markdown,
 
 
-rule table_markdown:
+rule tables_markdown:
     input:
-        "results/tables/{analysis}/{name}.csv",
+        TABLE_CSVS,
     output:
-        report(
-            "results/tables/{analysis}/{name}.md",
-            caption="../report/table.rst",
-            category="Tables",
-            subcategory="{analysis}",
-        ),
+        [
+            report(
+                md,
+                caption="../report/table.rst",
+                category="Tables",
+                subcategory=md.split("/")[2],
+            )
+            for md in TABLE_MARKDOWN
+        ],
     log:
-        "results/logs/tables/{analysis}/{name}.log",
-    params:
-        version=VERSION,
+        "results/logs/tables/markdown.log",
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
+    params:
+        version=VERSION,
     script:
-        "../scripts/table_markdown.py"
+        "../scripts/tables_markdown.py"
 
 
 rule figures:
