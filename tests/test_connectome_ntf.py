@@ -115,7 +115,7 @@ def test_numpy_and_torch_agree():
     mask = np.broadcast_to(np.random.default_rng(1).uniform(size=(1,) + x.shape[1:]) > 0.2, x.shape)
     for m in (None, mask):
         rn = non_negative_cp_hals(x, 3, mask=m, n_iter_max=40, tol=0, random_state=3)
-        rt = non_negative_cp_hals(torch.as_tensor(x), 3, mask=None if m is None else torch.as_tensor(m),
+        rt = non_negative_cp_hals(torch.as_tensor(x), 3, mask=None if m is None else torch.as_tensor(np.array(m)),
                                   n_iter_max=40, tol=0, random_state=3)
         assert isinstance(rt.factors[0], torch.Tensor)
         for fn, ft in zip(rn.factors, rt.factors):

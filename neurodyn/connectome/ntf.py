@@ -22,7 +22,8 @@ of the other factors' Gram matrices).  Efficiency:
 A mask (``True`` = observed) is handled by expectation–maximisation: before each sweep
 the unobserved entries are replaced by the current reconstruction, so masked values are
 never read (corrupting them cannot change the fit), and the error is measured on the
-observed entries only.
+observed entries only.  Factor rows of slices with no observed entry at all (an animal
+that lacks every pair) are held at 0, so such a slice cannot change the fit of the others.
 
 Factors are returned with unit-norm columns (scale in ``λ``) and components sorted by
 the peak position of the first-mode (time) factor.
@@ -193,6 +194,13 @@ def non_negative_cp_hals(
         factors = [xp.asarray(f, dtype=dtype) * 1.0 for f in init]
         if [tuple(f.shape) for f in factors] != [(ni, rank), (nj, rank), (nk, rank)]:
             raise InvalidInputError("initial factors do not match the tensor shape and rank", field="init")
+    if mask is not None:
+        # A slice with no observed entry (an animal missing every pair) carries no
+        # information: plain EM would keep its arbitrary start, and a large start slows or
+        # distorts the fit of the others.  A zero row stays zero under HALS, which makes the
+        # fit identical to one without that slice.
+        factors = [f * xp.astype(xp.any(mask, axis=tuple(ax for ax in range(3) if ax != mode))[:, None], dtype)
+                   for mode, f in enumerate(factors)]
     a, b, c = factors
 
     x_mat = xp.reshape(observed, (ni * nj, nk))

@@ -124,16 +124,17 @@ def affinity_tensor(cohort: xr.Dataset, *, method: str = "differential", window_
     if chance not in ("median", "none"):
         raise InvalidInputError(f"{chance!r}, expected 'median' or 'none'", field="chance")
     fs = float(cohort.attrs["sampling_rate_hz"])
-    traces = np.asarray(cohort["traces"].values, dtype=np.float64)
-    n_animals, n_time, n_neurons = traces.shape
+    n_animals, n_time, n_neurons = cohort["traces"].shape
     if n_neurons < 2:
         raise InvalidInputError(f"{n_neurons} neuron(s); need at least 2 for pairs", field="neuron")
+    # Refuse an over-budget request before the float64 working copy of the cohort exists.
+    check_memory(len(window_bounds(n_time, fs, window_s, stride_s)), n_animals, n_neurons, dtype, max_memory_gb)
+    traces = np.asarray(cohort["traces"].values, dtype=np.float64)
     if "present" in cohort:
         present = np.asarray(cohort["present"].values, dtype=bool)
     else:
         present = ~np.isnan(traces).all(axis=1)
     windows = window_bounds(n_time, fs, window_s, stride_s)
-    check_memory(len(windows), n_animals, n_neurons, dtype, max_memory_gb)
     ii, jj = pair_index(n_neurons)
     tensor = np.zeros((len(windows), n_animals, ii.size), dtype=dtype)
     mask = present[:, ii] & present[:, jj]
