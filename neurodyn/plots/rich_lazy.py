@@ -42,7 +42,8 @@ def plot_rank_sweep(ds):
         ax.set_ylabel(label)
     axes[0].legend(title="task", frameon=False)
     n = int(ds["n_hidden"].max())
-    fig.suptitle(f"Rank sweep (N = {n}, {ds.sizes['replicate']} seeds, mean ± s.d.)")
+    n_seeds = ds.sizes["replicate"]
+    fig.suptitle(f"Rank sweep (N = {n}, {n_seeds} seed{'s' if n_seeds > 1 else ''}, mean ± s.d. over seeds)")
     return fig
 
 
