@@ -47,14 +47,16 @@ def _shade(ax, behavior_time, behavior, epochs, t_max):
         ax.fill_between(behavior_time, 0, b, step="mid", color="0.85", lw=0, zorder=0,
                         transform=ax.get_xaxis_transform(), label="reversal (fraction of animals)")
     if epochs is not None:
-        for start, end, label in epochs:
-            if label:
+        for e, (start, end, label) in enumerate(epochs):
+            if e % 2 == 0:
                 ax.axvspan(start, min(end, t_max), color="0.9", lw=0, zorder=0)
+            if label:
                 ax.text((start + min(end, t_max)) / 2, 0.98, label, transform=ax.get_xaxis_transform(),
                         ha="center", va="top", fontsize=6, color="0.35")
 
 
-def components(ntf, *, behavior_time=None, behavior=None, epochs=None, max_neuron_labels: int = 40):
+def components(ntf, *, behavior_time=None, behavior=None, epochs=None, communities: pd.DataFrame | None = None,
+               max_neuron_labels: int = 40):
     """One row per component: temporal profile, per-animal loadings, the N × N pair factor.
 
     Parameters
@@ -62,8 +64,10 @@ def components(ntf, *, behavior_time=None, behavior=None, epochs=None, max_neuro
     ntf : Dataset from :func:`neurodyn.connectome.ntf.ntf_to_dataset`.
     behavior_time, behavior : optional (T,) seconds and a value in [0, 1] to shade (e.g.
         the fraction of animals reversing).
-    epochs : optional list of ``(start_s, end_s, label)``, shaded and labelled (planted
-        epochs with the planted components that are on).
+    epochs : optional list of ``(start_s, end_s, label)``, labelled and shaded every other
+        one (planted epochs with the planted components that are on).
+    communities : optional table of :func:`neurodyn.connectome.communities.component_communities`;
+        the N × N factor of each component is then ordered by its communities.
     """
     ks = ntf["component"].values.tolist()
     neurons = [str(n) for n in ntf["neuron"].values]
@@ -88,12 +92,19 @@ def components(ntf, *, behavior_time=None, behavior=None, epochs=None, max_neuro
         ax.set_ylabel("loading")
         ax = axes[row, 2]
         m = fold_pairs(ntf["pair_factor"].sel(component=k).values, n)
-        ax.imshow(m, cmap=NONNEG, interpolation="nearest")
+        order = np.arange(n)
+        if communities is not None:
+            tab = communities[communities["component"] == k]
+            if "method" in tab:
+                tab = tab[tab["method"] == "sbm"]
+            lab = tab.set_index("neuron")["community"].reindex(neurons).fillna(-1).to_numpy()
+            order = np.lexsort((-m.sum(axis=1), lab))
+        ax.imshow(m[np.ix_(order, order)], cmap=NONNEG, interpolation="nearest")
         if n <= max_neuron_labels:
             ax.set_xticks(range(n))
             ax.set_yticks(range(n))
-            ax.set_xticklabels(neurons, rotation=90, fontsize=4)
-            ax.set_yticklabels(neurons, fontsize=4)
+            ax.set_xticklabels([neurons[i] for i in order], rotation=90, fontsize=4)
+            ax.set_yticklabels([neurons[i] for i in order], fontsize=4)
         else:
             ax.set_xticks([])
             ax.set_yticks([])

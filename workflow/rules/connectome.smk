@@ -65,6 +65,7 @@ def cx_component_inputs(wildcards):
     inputs = {
         "ntf": f"results/{wildcards.dataset}/connectome/ntf.nc",
         "cohort": f"results/{wildcards.dataset}/cohort.nc",
+        "communities": f"results/{wildcards.dataset}/connectome/communities.csv",
     }
     if wildcards.dataset in CX_PLANTED:
         inputs["truth"] = f"results/{wildcards.dataset}/truth.nc"

@@ -3,6 +3,7 @@
 import sys
 
 import numpy as np
+import pandas as pd
 
 from neurodyn.io import read_netcdf
 from neurodyn.plots.connectome import components
@@ -12,7 +13,7 @@ sys.stderr = sys.stdout = open(snakemake.log[0], "w")
 
 ntf = read_netcdf(snakemake.input.ntf)
 cohort = read_netcdf(snakemake.input.cohort)
-kwargs = {}
+kwargs = {"communities": pd.read_csv(snakemake.input.communities)}
 if "truth" in snakemake.input.keys():
     truth = read_netcdf(snakemake.input.truth)
     active = truth["epoch_active"].values
