@@ -74,6 +74,7 @@ def main():
     ap.add_argument("--n-test", type=int, default=2)
     ap.add_argument("--n-time", type=int, default=2000)
     ap.add_argument("--tol", type=float, default=1e-6)
+    ap.add_argument("--m-step-iter", type=int, default=10, help="L-BFGS iterations per M-step (numpy)")
     ap.add_argument("--max-iter-torch", type=int, default=300)
     ap.add_argument("--out", default=None, help="optional JSON file for the numbers")
     args = ap.parse_args()
@@ -93,7 +94,7 @@ def main():
     t_init = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    p_np = fit_hmmglm(xs, 5, max_iter=500, m_step_iter=30, tol=args.tol, **common)
+    p_np = fit_hmmglm(xs, 5, max_iter=500, m_step_iter=args.m_step_iter, tol=args.tol, **common)
     t_np = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -103,6 +104,7 @@ def main():
     res = {
         "data": {"seed": args.seed, "n_train": args.n_train, "n_test": args.n_test, "n_time": args.n_time},
         "numpy_lbfgs": {
+            "m_step_iter": args.m_step_iter,
             "seconds": t_np,
             "em_iterations": len(p_np.history) - 1,
             "train_objective_per_bin": p_np.history[-1] / sum(map(len, xs)),

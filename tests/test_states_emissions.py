@@ -192,3 +192,15 @@ def test_emission_log_likelihood_shape(rng):
     ll = emission_log_likelihood(PoissonGLM(), X, H, np.zeros((3, 4, 4)), np.zeros((3, 4)))
     assert ll.shape == (30, 3)
     np.testing.assert_allclose(ll[:, 0], ll[:, 1])
+
+
+def test_sparse_expected_log_likelihood_equals_dense(rng):
+    from neurodyn.states.emissions import expected_log_likelihood
+
+    X, H, gamma, noise = _problem(rng, GaussianGLM(), 3, 4)
+    W, b = rng.normal(size=(3, 4, 4)), rng.normal(size=(3, 4))
+    dense = expected_log_likelihood(GaussianGLM(), X, H, W, b, gamma, noise)
+    sparse = expected_log_likelihood(GaussianGLM(), X, H, W, b, gamma, noise, floor=1e-300)
+    assert sparse[0] == pytest.approx(dense[0])
+    np.testing.assert_allclose(sparse[1], dense[1])
+    np.testing.assert_allclose(sparse[2], dense[2])

@@ -266,7 +266,7 @@ def emission_log_likelihood(emission, x, H, W, b, noise=None) -> np.ndarray:
     return emission.log_prob(x[:, None, :], eta, noise).sum(2)
 
 
-def expected_log_likelihood(emission, x, H, W, b, gamma, noise=None, const: bool = True):
+def expected_log_likelihood(emission, x, H, W, b, gamma, noise=None, const: bool = True, floor: float = 0.0):
     """Emission part of the EM objective and its gradient.
 
     ``Q_e(W, b) = Σ_t Σ_s γ_t(s) Σ_n ln p(x_{t,n} | η_{t,s,n})``.
@@ -284,6 +284,11 @@ def expected_log_likelihood(emission, x, H, W, b, gamma, noise=None, const: bool
         Per-state noise parameters (Gaussian variance).
     const : bool
         Include terms that do not depend on ``W, b`` (False inside the M-step).
+    floor : float
+        Skip bins whose posterior weight for a state is ``<= floor`` (per state). With
+        sticky states the posteriors are nearly one-hot, so each state touches about
+        ``T/S`` bins instead of ``T``; the neglected part of ``Q`` is at most
+        ``floor · Σ|ln p|``. 0 computes every term.
 
     Returns
     -------
@@ -292,6 +297,8 @@ def expected_log_likelihood(emission, x, H, W, b, gamma, noise=None, const: bool
     db : ndarray, shape (S, N)
     """
     S, N, _ = W.shape
+    if floor > 0:
+        return _expected_log_likelihood_sparse(emission, x, H, W, b, gamma, noise, const, floor)
     eta = linear_predictor(H, W, b)
     lp, dlp = emission.log_prob_and_grad(x[:, None, :], eta, noise, const)
     value = float(np.einsum("ts,tsn->", gamma, lp))
@@ -299,4 +306,23 @@ def expected_log_likelihood(emission, x, H, W, b, gamma, noise=None, const: bool
     G *= gamma[:, :, None]  # (T, S, N)
     dW = (G.reshape(-1, S * N).T @ H).reshape(S, N, N)
     db = G.sum(0)
+    return value, dW, db
+
+
+def _expected_log_likelihood_sparse(emission, x, H, W, b, gamma, noise, const, floor):
+    S, N, _ = W.shape
+    value = 0.0
+    dW = np.zeros_like(W)
+    db = np.zeros((S, N))
+    for s in range(S):
+        idx = np.flatnonzero(gamma[:, s] > floor)
+        if idx.size == 0:
+            continue
+        Hs, g = H[idx], gamma[idx, s]
+        eta = Hs @ W[s].T + b[s]
+        lp, dlp = emission.log_prob_and_grad(x[idx], eta, None if noise is None else noise[s], const)
+        value += float(g @ lp.sum(1))
+        dlp *= g[:, None]
+        dW[s] = dlp.T @ Hs
+        db[s] = dlp.sum(0)
     return value, dW, db
