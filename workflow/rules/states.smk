@@ -20,32 +20,35 @@ rule states_benchmark_repeat:
         "results/logs/states/benchmark_repeat{repeat}.log",
     wildcard_constraints:
         repeat=r"\d+",
-    params:
-        seed=states_repeat_seed,
-        benchmark=STATES_BENCH,
-        version=VERSION,
     threads: 1
     resources:
         mem_mb=2000,
         runtime=120,
+    params:
+        seed=states_repeat_seed,
+        benchmark=STATES_BENCH,
+        version=VERSION,
     script:
         "../scripts/states_benchmark_repeat.py"
 
 
 rule states_benchmark_table:
     input:
-        repeats=expand("results/simulations/states/benchmark_repeat{repeat}.csv", repeat=STATES_REPEATS),
+        repeats=expand(
+            "results/simulations/states/benchmark_repeat{repeat}.csv",
+            repeat=STATES_REPEATS,
+        ),
     output:
         table="results/tables/states/synthetic_benchmark.csv",
         raw="results/tables/states/synthetic_benchmark_repeats.csv",
     log:
         "results/logs/states/benchmark_table.log",
-    params:
-        version=VERSION,
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
+    params:
+        version=VERSION,
     script:
         "../scripts/states_benchmark_table.py"
 
@@ -58,14 +61,14 @@ rule states_fit_real:
         selection="results/{dataset}/states/selection.csv",
     log:
         "results/logs/states/{dataset}/fit.log",
-    params:
-        real=STATES_REAL,
-        seed=lambda w: 1000 * SEED + 17,
-        version=VERSION,
     threads: 1
     resources:
         mem_mb=2000,
         runtime=30,
+    params:
+        real=STATES_REAL,
+        seed=lambda w: 1000 * SEED + 17,
+        version=VERSION,
     script:
         "../scripts/states_fit_real.py"
 
@@ -78,12 +81,12 @@ rule states_real_tables:
         anatomy="results/tables/states/{dataset}_prior_anatomy_auroc.csv",
     log:
         "results/logs/states/{dataset}/tables.log",
-    params:
-        version=VERSION,
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        version=VERSION,
     script:
         "../scripts/states_real_tables.py"
 
@@ -105,13 +108,13 @@ rule states_figure:
         "results/logs/states/{dataset}/figure_{kind}.log",
     wildcard_constraints:
         kind="raster|weights|prior_vs_connectome|heldout_ll",
-    params:
-        connectome=STATES_REAL.get("connectome", "witvliet_2020_8"),
-        version=VERSION,
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        connectome=STATES_REAL.get("connectome", "witvliet_2020_8"),
+        version=VERSION,
     script:
         "../scripts/states_figure.py"
 
