@@ -283,6 +283,11 @@ def test_exploding_gradients_raise_a_clear_error():
     params["W_h"] = params["W_h"] * 10
     with pytest.raises(ExplodingGradientError, match="lower the learning rate"):
         train(params, "2AF", TrainConfig(n_iter=50, lr=50.0), rng=0)
+    with pytest.raises(ExplodingGradientError, match="weights became non-finite"):
+        with np.errstate(over="ignore", invalid="ignore"):  # the last update overflows the weights
+            big = _small_problem(n=20)[0]
+            big["W_x"] = big["W_x"] * 1e3  # large states: gradients ≫ 1, lr · g overflows
+            train(big, "2AF", TrainConfig(n_iter=1, lr=1e308, momentum=0.0), rng=0)
     with pytest.raises(InvalidInputError, match="optimizer"):
         TrainConfig(optimizer="lbfgs").validate()
 

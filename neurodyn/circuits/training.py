@@ -179,6 +179,9 @@ def train(params: dict, task: str, config: TrainConfig | None = None, rng=None,
     if stacked[0].size and not (np.all(np.isfinite(stacked[0])) and np.all(np.isfinite(stacked[2]))):
         bad = int(np.argmin(np.isfinite(stacked[0]) & np.isfinite(stacked[2])))
         _raise_exploding(bad, cfg)
+    # The last update is applied after the last loss was checked: never return inf/NaN weights.
+    if not all(bool(xp.all(xp.isfinite(params[k]))) for k in cfg.trained):
+        _raise_exploding(int(cfg.n_iter) - 1, cfg, what="weights became non-finite after the update")
     return TrainResult(params, stacked[0], stacked[1], stacked[2], cfg)
 
 
@@ -187,9 +190,9 @@ def _check_finite(loss, gnorm, it: int, cfg: TrainConfig) -> None:
         _raise_exploding(it, cfg)
 
 
-def _raise_exploding(it: int, cfg: TrainConfig) -> None:
+def _raise_exploding(it: int, cfg: TrainConfig, what: str = "loss or gradient became non-finite") -> None:
     raise ExplodingGradientError(
-        f"loss or gradient became non-finite at iteration {it} (lr={cfg.lr}, optimizer={cfg.optimizer}, "
+        f"{what} at iteration {it} (lr={cfg.lr}, optimizer={cfg.optimizer}, "
         f"clip_grad_norm={cfg.clip_grad_norm}); lower the learning rate or set clip_grad_norm",
         field="lr")
 
