@@ -10,7 +10,7 @@ What each stage holds (``A`` animals, ``T`` frames, ``N`` neurons, ``P = N(N−1
 
 - ``cohort``: the aligned float32 cohort ``A·T·N·4`` plus a float64 working copy ``A·T·N·8``
   that :func:`~neurodyn.connectome.tensor.affinity_tensor` reads from.
-- ``affinity``: the cohort copy, the tensor ``W·A·P·s`` and one animal's float64
+- ``affinity``: the cohort and its copy, the tensor ``W·A·P·s`` and one animal's float64
   intermediates (the tensor is built one animal at a time): two ``W·N·N`` matrices, three
   ``W·P`` pair vectors and ``4·T·N`` derivative buffers.
 - ``ntf``: the tensor and its working copies (:data:`NTF_COPIES_MASKED` when a pair is
@@ -77,7 +77,7 @@ def connectome_memory_plan(n_animals: int, n_time: int, n_neurons: int, *, sampl
     tensor = w * a * p * item
     cohort = a * t * n * (4 + 8)
     per_animal = 2 * w * n * n * 8 + 3 * w * p * 8 + 4 * t * n * 8
-    affinity = a * t * n * 8 + tensor + per_animal
+    affinity = a * t * n * (4 + 8) + tensor + per_animal
     copies = NTF_COPIES_MASKED if masked else NTF_COPIES_FULL
     ntf = copies * tensor + 2 * w * a * r * item + 2 * p * r * item
     communities = r * 4 * n * n * 8
