@@ -56,7 +56,7 @@ def _shade(ax, behavior_time, behavior, epochs, t_max):
 
 
 def components(ntf, *, behavior_time=None, behavior=None, epochs=None, communities: pd.DataFrame | None = None,
-               max_neuron_labels: int = 40):
+               max_neuron_labels: int = 120):
     """One row per component: temporal profile, per-animal loadings, the N × N pair factor.
 
     Parameters
@@ -103,8 +103,10 @@ def components(ntf, *, behavior_time=None, behavior=None, epochs=None, communiti
         if n <= max_neuron_labels:
             ax.set_xticks(range(n))
             ax.set_yticks(range(n))
-            ax.set_xticklabels([neurons[i] for i in order], rotation=90, fontsize=4)
-            ax.set_yticklabels([neurons[i] for i in order], fontsize=4)
+            fs = 4 if n <= 40 else 2.2  # still legible in the 200-dpi PNG and the PDF
+            ax.set_xticklabels([neurons[i] for i in order], rotation=90, fontsize=fs)
+            ax.set_yticklabels([neurons[i] for i in order], fontsize=fs)
+            ax.tick_params(length=0, pad=0.5)
         else:
             ax.set_xticks([])
             ax.set_yticks([])
