@@ -306,3 +306,24 @@ def test_affinity_tensor_refuses_before_copying_the_cohort():
     finally:
         tracemalloc.stop()
     assert peak < cohort["traces"].nbytes  # not even the float64 working copy of the cohort
+
+
+def test_large_cohort_benchmark_stops_before_allocating(tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "large_cohort.py"
+    spec = importlib.util.spec_from_file_location("large_cohort", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = tmp_path / "large.json"
+    tracemalloc.start()
+    try:
+        with pytest.raises(MemoryBudgetError, match="max_memory_gb"):
+            bench.main(["--max-memory-gb", "1", "--out", str(out)])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    printed = capsys.readouterr().out
+    assert printed.startswith("memory plan") and "ntf" in printed  # the estimate comes first
+    assert peak < 1 << 20 and not out.exists()

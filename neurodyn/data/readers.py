@@ -36,16 +36,20 @@ Formats and their minimal layouts
     ``animal``, ``units``, ``citation``, and ``behavior_<name>`` arrays (time, …).
 ``csv`` (``.csv``) — one row per frame, a header row; an optional ``time`` column
     (seconds; otherwise give ``sampling_rate_hz=``); columns named ``behavior_<name>``
-    are behaviours; every other column is a neuron named by its header.
+    are behaviours; every other column is a neuron named by its header.  Header names must
+    be unique and non-empty, and the file must end with a newline (a cut last row is
+    refused, never read as a shorter or altered frame).
 ``netcdf`` (``.nc``, ``.nc4``, ``.netcdf``) — a Recording as written by
     :func:`write_recording`: ``traces`` (time, neuron), coords ``time`` (s) and
-    ``neuron``, ``behavior_*`` variables, the Recording attrs (missing ``animal``,
+    ``neuron`` (both required), ``behavior_*`` variables, the Recording attrs (missing ``animal``,
     ``units``, ``citation``, ``sampling_rate_hz`` are filled from the file name, ``a.u.``,
     ``""`` and the time axis).  ``source`` becomes this file; a previous ``source`` is
     prepended to ``derived_from`` (``a.nc <- b.h5``: the files it was made from).
 
 Every reader takes ``animal=`` to override the animal id (default: the file stem without
-a trailing ``-data``, or what the file says).
+a trailing ``-data``, or what the file says).  Traces and time stamps must be real numbers
+(integers or floats): booleans, complex numbers, strings and objects are refused rather
+than cast, and ``.npz`` files are opened with ``allow_pickle=False``.
 """
 
 from __future__ import annotations
