@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from neurodyn.states.emissions import emission_log_likelihood, exponential_basis
+from neurodyn.states.emissions import emission_log_likelihood, exponential_basis, poisson_constant
 from neurodyn.states.model import HMMGLM, HMMGLMParams, _e_step, fit_hmmglm, prepare_sequences
 from neurodyn.states.synthetic import paper_dataset
 
@@ -43,10 +43,11 @@ def torch_adam_fit(train, init: HMMGLMParams, *, sigma=1 / 3, lr=0.01, steps=50,
     opt = torch.optim.Adam([W, W0, b], lr=lr)
     log_pi0, log_A = init.log_initial.copy(), init.log_transmat.copy()
     em = PoissonGLM(link)
+    x_const = poisson_constant(X)
     history = []
     for it in range(max_iter + 1):
         Wn, bn, W0n = W.detach().numpy(), np.broadcast_to(b.detach().numpy(), (S, X.shape[1])), W0.detach().numpy()
-        ll = emission_log_likelihood(em, X, H, Wn, bn)
+        ll = emission_log_likelihood(em, X, H, Wn, bn, None, x_const)
         seq_ll, gamma, xi, first = _e_step(ll, lengths, log_pi0, log_A)
         obj = float(seq_ll.sum() - 0.5 * ((Wn - W0n) ** 2).sum() / sigma**2)
         history.append(obj)

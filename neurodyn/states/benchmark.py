@@ -42,6 +42,7 @@ def run_synthetic_repeat(
     n_test: int = 10,
     n_time: int = 2000,
     fit: dict | None = None,
+    ohg_warm_start: str | None = None,
 ) -> pd.DataFrame:
     """Fit and score the Table 1 models on one planted data set.
 
@@ -55,6 +56,8 @@ def run_synthetic_repeat(
     fit : dict
         Extra :class:`~neurodyn.states.model.HMMGLM` arguments (``max_iter``,
         ``m_step_iter``, ``link``, ...). Default link: the generator's bounded sigmoid.
+    ohg_warm_start : {None, "gaussian"}
+        Start OHG from a Gaussian-prior fit (see ``fit_hmmglm(warm_start=...)``).
 
     Returns
     -------
@@ -73,7 +76,8 @@ def run_synthetic_repeat(
         true_S, prior, pkw = MODELS[name]
         S = n_states if true_S else 1
         t0 = time.perf_counter()
-        m = HMMGLM(S, prior=prior, prior_kwargs=pkw, **kwargs).fit(xs)
+        extra = {"warm_start": ohg_warm_start} if name == "OHG" else {}
+        m = HMMGLM(S, prior=prior, prior_kwargs=pkw, **kwargs, **extra).fit(xs)
         seconds = time.perf_counter() - t0
         z = np.concatenate(m.predict(xt))
         if S > 1:

@@ -41,6 +41,7 @@ __all__ = [
     "make_emission",
     "expected_log_likelihood",
     "emission_log_likelihood",
+    "poisson_constant",
 ]
 
 _BOUND = 1e-8  # floor of the bounded sigmoid link (paper's generator)
@@ -148,9 +149,14 @@ class PoissonGLM:
         lam = np.exp(np.minimum(eta, 50.0))
         return lam, lam.copy()  # a separate array: callers work in place
 
-    def log_prob(self, x, eta, noise=None):
+    def log_prob(self, x, eta, noise=None, const: bool = True):
         lam, _ = self.rate(eta)
-        return x * np.log(lam) - lam - gammaln(x + 1.0)
+        value = np.log(lam)
+        value *= x
+        value -= lam
+        if const:
+            value -= gammaln(x + 1.0)
+        return value
 
     def log_prob_and_grad(self, x, eta, noise=None, const: bool = True):
         lam, dlam = self.rate(eta)
@@ -260,10 +266,21 @@ def make_emission(name: str, **kwargs) -> Emission:
     raise InvalidInputError(f"emission: expected 'poisson', 'bernoulli' or 'gaussian', got {name!r}")
 
 
-def emission_log_likelihood(emission, x, H, W, b, noise=None) -> np.ndarray:
-    """Per-bin, per-state emission log-likelihood ``ln p(x_t | z_t = s)``, shape (T, S)."""
+def emission_log_likelihood(emission, x, H, W, b, noise=None, x_const=None) -> np.ndarray:
+    """Per-bin, per-state emission log-likelihood ``ln p(x_t | z_t = s)``, shape (T, S).
+
+    ``x_const`` (shape (T,)): the Poisson ``−Σ_n ln x_{t,n}!`` computed once per data
+    set (:func:`poisson_constant`), so that EM does not recompute it every E-step.
+    """
     eta = linear_predictor(H, W, b)
+    if x_const is not None and emission.name == "poisson":
+        return emission.log_prob(x[:, None, :], eta, noise, const=False).sum(2) + x_const[:, None]
     return emission.log_prob(x[:, None, :], eta, noise).sum(2)
+
+
+def poisson_constant(x) -> np.ndarray:
+    """``−Σ_n ln Γ(x_{t,n} + 1)`` per bin, shape (T,)."""
+    return -gammaln(np.asarray(x, float) + 1.0).sum(1)
 
 
 def expected_log_likelihood(emission, x, H, W, b, gamma, noise=None, const: bool = True, floor: float = 0.0):

@@ -40,6 +40,7 @@ from neurodyn.states.emissions import (
     history_features,
     linear_predictor,
     make_emission,
+    poisson_constant,
 )
 from neurodyn.states.priors import make_prior
 
@@ -343,11 +344,12 @@ def _run_em(em, pr, theta, X, H, lengths, S, sticky, learn_initial, max_iter, m_
         log_pi0, log_A, noise = start.log_initial, start.log_transmat, start.noise
     n_bins = X.shape[0]
     history = []
+    x_const = poisson_constant(X) if em.name == "poisson" else None
     t0 = time.perf_counter()
     for it in range(max_iter + 1):
         W = pr.weights(theta)
         b = _bias_full(theta["bias"], S)
-        ll = emission_log_likelihood(em, X, H, W, b, noise)
+        ll = emission_log_likelihood(em, X, H, W, b, noise, x_const)
         seq_ll, gamma, xi, first = _e_step(ll, lengths, log_pi0, log_A)
         obj = float(seq_ll.sum() + pr.log_prior(theta)[0])
         history.append(obj)
