@@ -19,6 +19,7 @@ table = run_synthetic_repeat(
     n_test=int(b.get("n_test", 2)),
     n_time=int(b.get("n_time", 2000)),
     fit={"max_iter": int(b.get("max_iter", 15)), "m_step_iter": int(b.get("m_step_iter", 15))},
+    ohg_warm_start=b.get("ohg_warm_start"),
 )
 print(table.to_string())
 write_csv(table, snakemake.output[0], index=False, float_format="%.6g")
