@@ -12,6 +12,15 @@ from neurodyn.circuits.training import ExplodingGradientError, RateRNN, TrainCon
 from neurodyn.errors import InvalidInputError
 
 
+@pytest.fixture(autouse=True)
+def _single_blas_thread():
+    """The matrices here are small: BLAS threads only add contention on a shared machine."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield
+
+
 def _small_problem(task="2AF", n=7, batch=4, seed=0):
     rng = np.random.default_rng(seed)
     spec = tasks.get_task(task)
