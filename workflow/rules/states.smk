@@ -99,7 +99,7 @@ rule states_figure:
     output:
         png=report(
             "results/figures/states/{dataset}_{kind}.png",
-            caption="../report/states_{kind}.rst",
+            caption="../report/states_figure.rst",
             category="Brain states",
             subcategory="{dataset}",
         ),
