@@ -139,7 +139,7 @@ rule gain_control_figure_profile:
     output:
         png=report(
             "results/figures/gain_control/{kind}.png",
-            caption="../report/gain_control_{kind}.rst",
+            caption="../report/gain_control_profile.rst",
             category="Gain control",
         ),
         pdf="results/figures/gain_control/{kind}.pdf",
