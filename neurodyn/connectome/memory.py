@@ -11,8 +11,8 @@ What each stage holds (``A`` animals, ``T`` frames, ``N`` neurons, ``P = N(N−1
 - ``cohort``: the aligned float32 cohort ``A·T·N·4`` plus a float64 working copy ``A·T·N·8``
   that :func:`~neurodyn.connectome.tensor.affinity_tensor` reads from.
 - ``affinity``: the cohort and its copy, the tensor ``W·A·P·s`` and one animal's float64
-  intermediates (the tensor is built one animal at a time): two ``W·N·N`` matrices, three
-  ``W·P`` pair vectors and ``4·T·N`` derivative buffers.
+  intermediates (the tensor is built one animal at a time): two ``W·N·N`` matrices, four
+  ``W·P`` pair vectors and ``6·T·N`` derivative buffers.
 - ``ntf``: the tensor and its working copies (:data:`NTF_COPIES_MASKED` when a pair is
   unobserved in some animal: observed part, reconstruction, residual and imputed copy
   plus temporaries; :data:`NTF_COPIES_FULL` when every pair is observed) and the
@@ -30,12 +30,13 @@ from neurodyn.connectome.affinity import window_bounds
 from neurodyn.errors import InvalidInputError, MemoryBudgetError
 
 GIB = 1024**3
-#: Tensor-sized arrays alive at once inside the masked HALS iteration (measured peak, see
-#: ``benchmarks/large_cohort.py``): the data, its observed part, the reconstruction, the
-#: residual, its square and the imputed copy.
-NTF_COPIES_MASKED = 6
-#: Without a mask the data is used in place: the data and one temporary.
-NTF_COPIES_FULL = 2
+#: Tensor-sized arrays alive at once inside the masked HALS iteration: the data, its
+#: observed part, the reconstruction, the difference, a zero fill, the residual, and the
+#: previous and the new imputed copy.  ``benchmarks/large_cohort.py`` measured a traced
+#: peak of 8.0 tensors (1.98 GiB for a 0.246 GiB tensor).
+NTF_COPIES_MASKED = 8
+#: Without a mask the data is used in place: the data and two temporaries.
+NTF_COPIES_FULL = 3
 
 
 def n_windows_for(n_time: int, sampling_rate_hz: float, window_s: float, stride_s: float) -> int:
@@ -76,7 +77,7 @@ def connectome_memory_plan(n_animals: int, n_time: int, n_neurons: int, *, sampl
     item = np.dtype(dtype).itemsize
     tensor = w * a * p * item
     cohort = a * t * n * (4 + 8)
-    per_animal = 2 * w * n * n * 8 + 3 * w * p * 8 + 4 * t * n * 8
+    per_animal = 2 * w * n * n * 8 + 4 * w * p * 8 + 6 * t * n * 8
     affinity = a * t * n * (4 + 8) + tensor + per_animal
     copies = NTF_COPIES_MASKED if masked else NTF_COPIES_FULL
     ntf = copies * tensor + 2 * w * a * r * item + 2 * p * r * item
