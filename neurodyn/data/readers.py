@@ -608,6 +608,9 @@ def read_csv(path: str | os.PathLike, *, animal: str | None = None,
         raise InputFileError(f"cannot parse as CSV with a header row: {exc}", source=source) from None
     if list(map(str, table.columns)) != header:
         raise InputFileError(f"header {header} parsed as {list(map(str, table.columns))}", source=source)
+    if table.empty:
+        raise InvalidInputError("no rows below the header; expected one row per frame", source=source,
+                                field="traces")
     for col in table.columns:
         if not pd.api.types.is_numeric_dtype(table[col]) or pd.api.types.is_bool_dtype(table[col]):
             raise InvalidInputError(f"non-numeric values such as {table[col].dropna().iloc[:1].tolist()}; expected "
