@@ -38,6 +38,8 @@ def plot_rank_sweep(ds):
             ax.errorbar(ranks, mean, yerr=sd, marker="o", ms=3, capsize=2, color=PALETTE[i % len(PALETTE)],
                         label=str(task))
         ax.set_xscale("log")
+        if name == "weight_change":  # one rich seed can be 10x the others
+            ax.set_yscale("log")
         ax.set_xlabel("rank of W_h(0)")
         ax.set_ylabel(label)
     axes[0].legend(title="task", frameon=False)
@@ -104,6 +106,8 @@ def plot_init_comparison(ds):
     for ax, (name, label) in zip(axes, REGIME_PANELS):
         mean, sd = _mean_sd(ds[name].isel(task=0))
         ax.bar(x, mean, yerr=sd, color=colors, capsize=2)
+        if name == "weight_change":
+            ax.set_yscale("log")
         ax.set_xticks(x, inits, rotation=60, ha="right")
         ax.set_ylabel(label)
     task = str(ds["task"].values[0])
