@@ -277,12 +277,15 @@ def _kmeans(x: np.ndarray, k: int, rng: np.random.Generator, n_init: int = 4, n_
     return best
 
 
-def _spectral_init(w: np.ndarray, n_blocks: int, seed: int) -> list[np.ndarray]:
-    """k-means partitions of a spectral embedding and of the rows of ``W``."""
+def _spectral_init(w: np.ndarray, n_blocks: int, seed: int, eig=None) -> list[np.ndarray]:
+    """k-means partitions of a spectral embedding and of the rows of ``W``.
+
+    ``eig`` is ``np.linalg.eigh(w)`` when the caller already has it (one per graph).
+    """
     if n_blocks == 1:
         return [np.zeros(w.shape[0], dtype=np.int64)]
     rng = np.random.default_rng(seed)
-    vals, vecs = np.linalg.eigh(w)
+    vals, vecs = np.linalg.eigh(w) if eig is None else eig
     top = np.argsort(-np.abs(vals))[:n_blocks]
     emb = vecs[:, top] * np.abs(vals[top])
     inits = []
@@ -295,12 +298,15 @@ def _spectral_init(w: np.ndarray, n_blocks: int, seed: int) -> list[np.ndarray]:
     return inits
 
 
-def _spectral_init(w: np.ndarray, n_blocks: int, seed: int) -> list[np.ndarray]:
-    """k-means partitions of a spectral embedding and of the rows of ``W``."""
+def _spectral_init(w: np.ndarray, n_blocks: int, seed: int, eig=None) -> list[np.ndarray]:
+    """k-means partitions of a spectral embedding and of the rows of ``W``.
+
+    ``eig`` is ``np.linalg.eigh(w)`` when the caller already has it (one per graph).
+    """
     if n_blocks == 1:
         return [np.zeros(w.shape[0], dtype=np.int64)]
     rng = np.random.default_rng(seed)
-    vals, vecs = np.linalg.eigh(w)
+    vals, vecs = np.linalg.eigh(w) if eig is None else eig
     top = np.argsort(-np.abs(vals))[:n_blocks]
     emb = vecs[:, top] * np.abs(vals[top])
     inits = []
@@ -339,7 +345,8 @@ def _split_inits(w: np.ndarray, labels: np.ndarray, rng: np.random.Generator) ->
 
 
 def fit_sbm_fixed(w: np.ndarray, n_blocks: int, variant: str = "plain", *, seed: int = 0,
-                  weight_model: str = "normal", extra_inits: list[np.ndarray] | None = None) -> SBMFit:
+                  weight_model: str = "normal", extra_inits: list[np.ndarray] | None = None,
+                  eig=None) -> SBMFit:
     """Best weighted SBM with exactly ``n_blocks`` blocks (see module doc).
 
     Starts from spectral k-means partitions and from ``extra_inits`` (e.g. the best
@@ -357,7 +364,7 @@ def fit_sbm_fixed(w: np.ndarray, n_blocks: int, variant: str = "plain", *, seed:
     obj = _Objective(w, n_blocks, variant == "degree_corrected", weight_model)
     rng = np.random.default_rng(seed)
     best = None
-    for init in _spectral_init(w, n_blocks, seed) + list(extra_inits or []):
+    for init in _spectral_init(w, n_blocks, seed, eig) + list(extra_inits or []):
         labels, dl, sums = obj.refine(init.copy(), rng=rng)
         if best is None or dl < best[1]:
             best = (labels.copy(), dl, sums)
@@ -414,6 +421,7 @@ def weighted_sbm(weights, *, max_blocks: int | None = 10, variants: tuple[str, .
     if (w > 0).any():
         lv = louvain(w, seed=seed)
         seeds_by_b.setdefault(int(lv.max()) + 1, []).append(lv)
+    eig = np.linalg.eigh(w)
     best, candidates = None, []
     for variant in variants:
         since, best_v, prev = 0, np.inf, None
@@ -421,7 +429,8 @@ def weighted_sbm(weights, *, max_blocks: int | None = 10, variants: tuple[str, .
         for b in range(1, b_max + 1):
             extra = _split_inits(w, prev.labels, split_rng) if prev is not None else []
             extra = extra + seeds_by_b.get(b, [])
-            fit = fit_sbm_fixed(w, b, variant, seed=seed, weight_model=weight_model, extra_inits=extra)
+            fit = fit_sbm_fixed(w, b, variant, seed=seed, weight_model=weight_model, extra_inits=extra,
+                                eig=eig)
             prev = fit
             candidates.append((variant, b, fit.description_length))
             if fit.description_length < best_v - 1e-9:
