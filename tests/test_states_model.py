@@ -105,3 +105,20 @@ def test_model_selection_prefers_true_number_of_states():
     best = table.loc[table["heldout_ll"].idxmax(), "n_states"]
     assert best == 2
     assert {"heldout_ll", "heldout_ll_per_bin", "bic", "train_ll"} <= set(table.columns)
+
+
+def test_benchmark_repeat_and_table_layout():
+    from neurodyn.states.benchmark import run_synthetic_repeat, summarize_benchmark
+
+    rows = [
+        run_synthetic_repeat(s, n_states=2, n_neurons=4, n_train=1, n_test=1, n_time=300,
+                             fit={"max_iter": 2, "m_step_iter": 3, "polish_iter": 1, "log_every": 0},
+                             ohg_warm_start="gaussian")
+        for s in (0, 1)
+    ]
+    import pandas as pd
+
+    table = summarize_benchmark(pd.concat(rows))
+    assert list(table["model"]) == ["GLM", "HG", "GHG", "OHG"]
+    assert table.loc[0, "state acc %"] == "–"
+    assert "±" in table.loc[3, "adj acc %"] and (table["n_seeds"] == 2).all()
