@@ -8,11 +8,6 @@ STATES_REPEATS = list(range(int(STATES_BENCH.get("repeats", 2))))
 STATES_DATASETS = list(STATES_REAL.get("datasets", ["flavell2023"]))
 
 
-def states_repeat_seed(w):
-    """Repeat r of the benchmark uses seed 1000 * config seed + r."""
-    return 1000 * SEED + int(w.repeat)
-
-
 rule states_benchmark_repeat:
     output:
         "results/simulations/states/benchmark_repeat{repeat}.csv",
@@ -25,7 +20,8 @@ rule states_benchmark_repeat:
         mem_mb=2000,
         runtime=120,
     params:
-        seed=states_repeat_seed,
+        # repeat r of the benchmark uses seed 1000 * config seed + r
+        seed=lambda w: 1000 * SEED + int(w.repeat),
         benchmark=STATES_BENCH,
         version=VERSION,
     script:
