@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import array_api_compat
+import array_api_compat.numpy  # noqa: F401  (makes array_api_compat.numpy an attribute)
 import numpy as np
 
 from neurodyn.errors import InvalidInputError
@@ -152,7 +153,11 @@ class Backend:
         if self.name == "numpy":
             return array_api_compat.numpy
         if self.name == "torch":
+            import array_api_compat.torch
+
             return array_api_compat.torch
+        import array_api_compat.cupy
+
         return array_api_compat.cupy
 
     def asarray(self, x: Any, dtype: Any = None):

@@ -96,3 +96,12 @@ def test_cuda_request_without_gpu_is_refused_or_works():
     else:
         with pytest.raises(InvalidInputError, match="no CUDA device"):
             B.Backend("torch", "cuda")
+
+
+def test_namespaces_resolve_in_a_fresh_interpreter():
+    import subprocess
+    import sys
+
+    code = ("from neurodyn.backend import Backend, get_namespace; "
+            "assert Backend().xp.__name__.endswith('numpy'); assert get_namespace() is Backend().xp")
+    subprocess.run([sys.executable, "-c", code], check=True)
