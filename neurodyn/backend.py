@@ -19,6 +19,7 @@ and at an entry point that receives a configuration::
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 from dataclasses import dataclass
 from typing import Any
@@ -150,15 +151,7 @@ class Backend:
     @property
     def xp(self):
         """The array-API namespace of this backend."""
-        if self.name == "numpy":
-            return array_api_compat.numpy
-        if self.name == "torch":
-            import array_api_compat.torch
-
-            return array_api_compat.torch
-        import array_api_compat.cupy
-
-        return array_api_compat.cupy
+        return importlib.import_module(f"array_api_compat.{self.name}")
 
     def asarray(self, x: Any, dtype: Any = None):
         """``x`` moved onto this backend and device."""
