@@ -71,3 +71,17 @@ def test_unknown_reader_fails_at_parse_time(tmp_path):
     out = _dry_run("--configfile", str(bad))
     assert out.returncode != 0
     assert "'matlab' is not one of" in out.stderr + out.stdout
+
+
+@pytest.mark.workflow
+def test_cuda_config_requests_a_gpu_for_backend_rules_only():
+    out = _dry_run("--config", "device=cuda", "backend=torch", "--forceall")
+    assert out.returncode == 0, out.stderr[-2000:]
+    text = out.stdout + out.stderr
+    blocks = text.split("\nrule ")
+    gpu_rules = {b.split(":", 1)[0] for b in blocks if "gpu=1" in b}
+    assert {"connectome_rank_fit", "connectome_ntf", "gain_control_simulate", "rich_lazy_rank_run",
+            "rich_lazy_init_run"} <= gpu_rules
+    assert not any("figure" in r or r.startswith("qc") for r in gpu_rules)
+    default = _dry_run("--forceall")
+    assert "gpu=1" not in default.stdout + default.stderr

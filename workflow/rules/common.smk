@@ -8,6 +8,9 @@ SEED = int(config.get("seed", 0))
 DATASETS = config["datasets"]
 ALL_TARGETS = []
 FIGURE_TARGETS = []
+# GPUs per job for the backend-generic rules (NTF, gain control, RNN training): one when
+# the config asks for CUDA, so the SLURM profile requests a GPU for exactly those jobs.
+GPUS = 1 if config.get("device", "cpu") == "cuda" else 0
 
 
 def dataset_animals(dataset):

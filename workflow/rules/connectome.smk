@@ -39,6 +39,7 @@ rule connectome_rank_fit:
     resources:
         mem_mb=2000,
         runtime=20,
+        gpu=GPUS,
     params:
         ntf=CX_NTF,
         seed=lambda w: cx_seed(w.dataset, w.cx_rank, w.cx_restart),
@@ -79,6 +80,7 @@ rule connectome_ntf:
     resources:
         mem_mb=1000,
         runtime=5,
+        gpu=GPUS,
     params:
         version=VERSION,
     script:

@@ -33,6 +33,7 @@ rule gain_control_simulate:
     resources:
         mem_mb=1000,
         runtime=10,
+        gpu=GPUS,
     params:
         adapter_probability=lambda w: GC_PROBABILITIES[w.pct],
         network=GC_NETWORK,

@@ -53,6 +53,7 @@ rule rich_lazy_rank_run:
     resources:
         mem_mb=1500,
         runtime=60,
+        gpu=GPUS,
     params:
         run=lambda w: {
             "task": w.rl_task,
@@ -78,6 +79,7 @@ rule rich_lazy_init_run:
     resources:
         mem_mb=1500,
         runtime=60,
+        gpu=GPUS,
     params:
         run=lambda w: {
             "kind": w.rl_init,
