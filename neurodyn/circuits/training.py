@@ -19,6 +19,7 @@ from neurodyn.backend import Backend, get_namespace, to_numpy
 from neurodyn.circuits import rnn
 from neurodyn.circuits.tasks import get_task, sample_trials
 from neurodyn.errors import InvalidInputError, NeurodynError
+from neurodyn.progress import Progress
 
 OPTIMIZERS = ("sgd", "adam")
 
@@ -161,6 +162,7 @@ def train(params: dict, task: str, config: TrainConfig | None = None, rng=None,
     xp = get_namespace(params["W_h"])
     opt = _Optimizer(params, cfg)
     losses, accs, norms = [], [], []
+    bar = Progress(int(cfg.n_iter), f"train {task}")
     for it in range(int(cfg.n_iter)):
         trials = sample_trials(task, cfg.batch_size, rng, cfg.noise_sd)
         x = backend.asarray(trials.inputs, dtype=dtype)
@@ -172,9 +174,12 @@ def train(params: dict, task: str, config: TrainConfig | None = None, rng=None,
         accs.append(rnn.accuracy(cache.logits, labels, [spec.decision_step]))
         if cfg.check_every and (it + 1) % cfg.check_every == 0:
             _check_finite(loss, gnorm, it, cfg)
+            # the loss is read on the host only here, to keep GPU steps asynchronous
+            bar.update(cfg.check_every, loss=float(loss))
         params = opt.step(params, grads)
         if callback is not None:
             callback(it, params, loss)
+    bar.close()
     stacked = [to_numpy(xp.stack(v)) if v else np.zeros(0) for v in (losses, accs, norms)]
     if stacked[0].size and not (np.all(np.isfinite(stacked[0])) and np.all(np.isfinite(stacked[2]))):
         bad = int(np.argmin(np.isfinite(stacked[0]) & np.isfinite(stacked[2])))

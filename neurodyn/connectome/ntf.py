@@ -38,6 +38,7 @@ import numpy as np
 
 from neurodyn.backend import Backend, BackendRNG, backend_name, device_of, get_namespace, to_backend, to_numpy
 from neurodyn.errors import InvalidInputError
+from neurodyn.progress import Progress
 
 
 @dataclass
@@ -207,7 +208,9 @@ def non_negative_cp_hals(
     errors: list[float] = []
     converged = False
     it = 0
+    bar = Progress(n_iter_max, f"HALS rank {rank}")
     for it in range(1, n_iter_max + 1):
+        bar.update(1, rel_error=errors[-1] if errors else float("nan"))
         if mask is not None:
             # E-step: fill unobserved entries with the current model; the error of the
             # factors entering this iteration is measured on the observed entries.
@@ -240,6 +243,7 @@ def non_negative_cp_hals(
             if len(errors) > 1 and abs(errors[-2] - errors[-1]) < tol:
                 converged = True
                 break
+    bar.close()
     if mask is not None and not converged:
         x_hat = reconstruct(xp.ones(rank, dtype=dtype), [a, b, c])
         resid = xp.where(mask, tensor - x_hat, xp.zeros_like(tensor))

@@ -32,6 +32,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from neurodyn.errors import InvalidInputError
+from neurodyn.progress import Progress
 from neurodyn.states import messages
 from neurodyn.states.emissions import (
     emission_log_likelihood,
@@ -346,6 +347,7 @@ def _run_em(em, pr, theta, X, H, lengths, S, sticky, learn_initial, max_iter, m_
     history = []
     x_const = poisson_constant(X) if em.name == "poisson" else None
     t0 = time.perf_counter()
+    bar = Progress(max_iter + 1, f"EM restart {restart}", enabled=bool(log_every))
     for it in range(max_iter + 1):
         W = pr.weights(theta)
         b = _bias_full(theta["bias"], S)
@@ -353,6 +355,7 @@ def _run_em(em, pr, theta, X, H, lengths, S, sticky, learn_initial, max_iter, m_
         seq_ll, gamma, xi, first = _e_step(ll, lengths, log_pi0, log_A)
         obj = float(seq_ll.sum() + pr.log_prior(theta)[0])
         history.append(obj)
+        bar.update(1, objective_per_bin=obj / n_bins)
         if log_every and (it % log_every == 0):
             log.info(
                 "restart %s EM iter %d: objective/bin %.6f (%.1f s)", restart, it, obj / n_bins, time.perf_counter() - t0
@@ -369,6 +372,7 @@ def _run_em(em, pr, theta, X, H, lengths, S, sticky, learn_initial, max_iter, m_
         if noise is not None:
             eta = linear_predictor(H, pr.weights(theta), _bias_full(theta["bias"], S))
             noise = em.update_noise(X, eta, gamma)
+    bar.close()
     log.info("restart %s done after %d EM iterations: objective/bin %.6f", restart, it, history[-1] / n_bins)
     bias = np.array(_bias_full(theta["bias"], S))
     prior_params = {k: v for k, v in theta.items() if k != "bias"}
