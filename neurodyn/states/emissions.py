@@ -149,8 +149,9 @@ class PoissonGLM:
         lam = np.exp(np.minimum(eta, 50.0))
         return lam, lam.copy()  # a separate array: callers work in place
 
-    def log_prob(self, x, eta, noise=None, const: bool = True):
-        lam, _ = self.rate(eta)
+    @staticmethod
+    def _log_pmf(x, lam, const: bool):
+        # In-place arithmetic: these (T, S, N) arrays dominate the M-step's cost.
         value = np.log(lam)
         value *= x
         value -= lam
@@ -158,14 +159,12 @@ class PoissonGLM:
             value -= gammaln(x + 1.0)
         return value
 
+    def log_prob(self, x, eta, noise=None, const: bool = True):
+        return self._log_pmf(x, self.rate(eta)[0], const)
+
     def log_prob_and_grad(self, x, eta, noise=None, const: bool = True):
         lam, dlam = self.rate(eta)
-        # In-place arithmetic: these (T, S, N) arrays dominate the M-step's cost.
-        value = np.log(lam)
-        value *= x
-        value -= lam
-        if const:
-            value -= gammaln(x + 1.0)
+        value = self._log_pmf(x, lam, const)
         grad = np.divide(x, lam, out=lam)
         grad -= 1.0
         grad *= dlam
