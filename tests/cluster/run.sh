@@ -9,6 +9,7 @@ cfg=${1:-config/tiny.yaml}
 py=${PYTHON:-$repo/.venv/bin/python}
 snakemake=$(dirname "$py")/snakemake
 work=$(mktemp -d /tmp/neurodyn-cluster.XXXXXX)
+chmod 755 "$work" # the slurm and munge users must reach the cluster's state under it
 state="$work/slurm"
 
 "$py" -m pip install --quiet -c "$repo/constraints.txt" snakemake-executor-plugin-slurm

@@ -22,7 +22,15 @@ for svc in slurmctld slurmd munge; do
 done
 
 mkdir -p "$state"/{spool/ctld,spool/d,log,run}
-chown -R slurm:slurm "$state" 2>/dev/null || true
+chown -R slurm:slurm "$state"
+# slurmctld drops to the slurm user, which must reach the state directory: a private parent
+# (mktemp -d makes 0700 directories) is refused here with a clear message instead of a
+# controller that dies at start.
+if ! runuser -u slurm -- test -w "$state/spool/ctld"; then
+    echo "slurm_up.sh: user 'slurm' cannot write $state/spool/ctld; make every parent of" \
+        "$state searchable by others (chmod o+x)" >&2
+    exit 1
+fi
 
 # munge: key, runtime dir, daemon as the munge user.
 install -d -o munge -g munge -m 0700 /etc/munge /var/lib/munge /var/log/munge
@@ -34,10 +42,11 @@ fi
 chown munge:munge /etc/munge/munge.key
 chmod 0400 /etc/munge/munge.key
 if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
-    runuser -u munge -- /usr/sbin/munged --pid-file="$state/run/munged.pid" 2>/dev/null \
-        || /usr/sbin/munged --force --pid-file="$state/run/munged.pid"
+    # munged insists that its pid file's directories belong to root or munge: keep it in
+    # /run/munge, and record that this script started it.
+    runuser -u munge -- /usr/sbin/munged --pid-file=/run/munge/neurodyn-munged.pid
     for _ in $(seq 50); do munge -n 2>/dev/null | unmunge >/dev/null 2>&1 && break; sleep 0.1; done
-    cp "$state/run/munged.pid" "$state/run/munged.started" 2>/dev/null || true
+    cp /run/munge/neurodyn-munged.pid "$state/run/munged.started"
 fi
 munge -n | unmunge >/dev/null
 
@@ -73,13 +82,18 @@ CONF
 
 /usr/sbin/slurmctld -i
 /usr/sbin/slurmd
-for _ in $(seq 100); do
-    if sinfo -h -o '%T' 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; then
+deadline=$(($(date +%s) + 60))
+while [ "$(date +%s)" -lt "$deadline" ]; do
+    if ! kill -0 "$(cat "$state/run/slurmctld.pid" 2>/dev/null || echo 0)" 2>/dev/null; then
+        sleep 0.5 # the pid file may lag the daemonising fork
+        kill -0 "$(cat "$state/run/slurmctld.pid" 2>/dev/null || echo 0)" 2>/dev/null || break
+    fi
+    if timeout 5 sinfo -h -o '%T' 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; then
         echo "$state"
         exit 0
     fi
     sleep 0.2
 done
-echo "slurm_up.sh: node did not become idle; see $state/log" >&2
-sinfo >&2 || true
+echo "slurm_up.sh: the node did not become idle; the daemons' logs ($state/log):" >&2
+tail -n 20 "$state"/log/*.log >&2 || true
 exit 1
