@@ -204,3 +204,12 @@ def test_sparse_expected_log_likelihood_equals_dense(rng):
     assert sparse[0] == pytest.approx(dense[0])
     np.testing.assert_allclose(sparse[1], dense[1])
     np.testing.assert_allclose(sparse[2], dense[2])
+
+
+def test_fast_logistic_equals_scipy_expit():
+    from scipy.special import expit
+
+    from neurodyn.states.emissions import _logistic
+
+    eta = np.concatenate([np.linspace(-800, 800, 20001), [-np.inf, np.inf, 0.0]])
+    np.testing.assert_allclose(_logistic(eta), expit(eta), rtol=4e-16, atol=0)

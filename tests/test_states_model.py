@@ -36,6 +36,50 @@ def test_em_never_decreases_objective(emission, prior, kw):
     assert np.all(np.diff(h) >= -1e-8 * np.abs(h[:-1])), np.diff(h)
 
 
+def test_truncated_m_step_is_monotone_and_reaches_the_exact_fixed_point():
+    truth, train, test = paper_dataset(3, 3, 2, 800, n_states=3, n_neurons=8)
+    xs, xt = [x for x, _ in train], [x for x, _ in test]
+    z_true = np.concatenate([z for _, z in test])
+    kw = dict(link="sigmoid", prior="gaussian", max_iter=60, m_step_iter=10, tol=1e-7, log_every=0)
+    trunc = HMMGLM(3, m_step_floor=1e-3, **kw).fit(xs)
+    exact = HMMGLM(3, m_step_floor=0.0, **kw).fit(xs)
+    steps = trunc.params_.m_steps
+    assert steps.get("truncated", 0) >= 3 and steps.get("exact", 0) >= 1, steps  # both paths ran
+    assert set(exact.params_.m_steps) == {"exact"}
+    h = trunc.history_
+    assert np.all(np.diff(h) >= -1e-8 * np.abs(h[:-1]))
+    # Same optimum: training objective, held-out likelihood, weights and decoded states.
+    n, n_test = sum(map(len, xs)), len(z_true)
+    assert abs(h[-1] - exact.history_[-1]) / n < 2e-5
+    assert abs(trunc.score(xt) - exact.score(xt)) / n_test < 2e-5
+    perm = metrics.match_states(np.concatenate(exact.predict(xt)), np.concatenate(trunc.predict(xt)), 3)
+    np.testing.assert_allclose(trunc.weights_[perm], exact.weights_, atol=0.02)
+    acc = [metrics.state_accuracy(z_true, np.concatenate(m.predict(xt)), 3) for m in (trunc, exact)]
+    assert acc[0] > 0.85 and abs(acc[0] - acc[1]) < 0.005, acc
+
+
+def test_truncated_m_step_falls_back_to_the_exact_step():
+    from neurodyn.states.model import _exact_m_objective, _m_step
+    from neurodyn.states.priors import make_prior
+
+    rng = np.random.default_rng(0)
+    truth = paper_parameters(2, 5, rng=2)
+    x, z = sample_hmmglm(truth, 600, rng=3)
+    H = history_features(x, exponential_basis(5))
+    em, pr = PoissonGLM("sigmoid"), make_prior("none")
+    # Posteriors that put weight 0.3 on the wrong state: a floor of 0.5 drops those bins,
+    # and the truncated optimum (each state fitted to its own bins only) is then worse for
+    # the exact objective than a start at the exact optimum.
+    gamma = np.where(np.eye(2)[z] > 0, 0.7, 0.3)
+    theta = {"W": np.zeros((2, 5, 5)), "bias": np.zeros(5)}
+    theta = _m_step(theta, em, pr, x, H, gamma, None, 2, 200, len(x))
+    stats = {}
+    out = _m_step(theta, em, pr, x, H, gamma, None, 2, 20, len(x), floor=0.5, stats=stats)
+    assert stats == {"exact": 1}
+    assert _exact_m_objective(out, em, pr, x, H, gamma, None, 2) <= _exact_m_objective(theta, em, pr, x, H, gamma,
+                                                                                        None, 2) + 1e-9
+
+
 def test_single_state_recovers_planted_glm_weights():
     rng = np.random.default_rng(0)
     N, T = 5, 20_000
@@ -85,6 +129,8 @@ def test_generator_and_fit_recover_planted_states(prior):
 def test_estimator_api_and_errors():
     m = HMMGLM(2, prior="onehot", prior_kwargs={"tau": 0.5})
     assert m.get_params()["prior_kwargs"] == {"tau": 0.5}
+    with pytest.raises(InvalidInputError, match="m_step_floor"):
+        fit_hmmglm([np.zeros((10, 2))], 2, m_step_floor=1.0)
     with pytest.raises(InvalidInputError, match="fit"):
         m.score(np.zeros((10, 2)))
     with pytest.raises(InvalidInputError, match="sequences"):

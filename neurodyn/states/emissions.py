@@ -42,9 +42,26 @@ __all__ = [
     "expected_log_likelihood",
     "emission_log_likelihood",
     "poisson_constant",
+    "posterior_blocks",
+    "blocks_expected_log_likelihood",
 ]
 
 _BOUND = 1e-8  # floor of the bounded sigmoid link (paper's generator)
+
+
+def _logistic(eta):
+    """``σ(η) = 1 / (1 + e^{−η})`` in a new array.
+
+    Three vectorised passes around ``exp``, several times faster than
+    :func:`scipy.special.expit` on large arrays and as accurate in float64 (relative error
+    ~1e-16 for every η; ``e^{−η}`` overflowing to inf for η < −709 gives the correct 0).
+    """
+    out = np.negative(eta)
+    with np.errstate(over="ignore"):
+        np.exp(out, out=out)
+    out += 1.0
+    np.reciprocal(out, out=out)
+    return out
 
 
 def exponential_basis(n_lags: int = 5, decay: float = 1.0) -> np.ndarray:
@@ -138,9 +155,9 @@ class PoissonGLM:
     def rate(self, eta):
         """``λ = f(η)`` and ``f'(η)``."""
         if self.link == "softplus":
-            return np.logaddexp(0.0, eta), expit(eta)
+            return np.logaddexp(0.0, eta), _logistic(eta)
         if self.link == "sigmoid":
-            s = expit(eta)
+            s = _logistic(eta)
             lam = s * (1 - _BOUND)
             lam += _BOUND
             s *= 1.0 - s
@@ -325,20 +342,39 @@ def expected_log_likelihood(emission, x, H, W, b, gamma, noise=None, const: bool
     return value, dW, db
 
 
-def _expected_log_likelihood_sparse(emission, x, H, W, b, gamma, noise, const, floor):
-    S, N, _ = W.shape
+def posterior_blocks(x, H, gamma, floor: float):
+    """Per state, the bins whose posterior weight exceeds ``floor``.
+
+    Returns
+    -------
+    list of (x_s, H_s, g_s)
+        Observations, history features and posterior weights of those bins (copies, so
+        that an M-step evaluates the objective many times without re-indexing).
+    """
+    blocks = []
+    for s in range(gamma.shape[1]):
+        idx = np.flatnonzero(gamma[:, s] > floor)
+        blocks.append((x[idx], H[idx], gamma[idx, s]))
+    return blocks
+
+
+def blocks_expected_log_likelihood(emission, blocks, W, b, noise=None, const: bool = True):
+    """:func:`expected_log_likelihood` over the bins kept by :func:`posterior_blocks`."""
     value = 0.0
     dW = np.zeros_like(W)
-    db = np.zeros((S, N))
-    for s in range(S):
-        idx = np.flatnonzero(gamma[:, s] > floor)
-        if idx.size == 0:
+    db = np.zeros(b.shape)
+    for s, (xs, Hs, g) in enumerate(blocks):
+        if g.size == 0:
             continue
-        Hs, g = H[idx], gamma[idx, s]
-        eta = Hs @ W[s].T + b[s]
-        lp, dlp = emission.log_prob_and_grad(x[idx], eta, None if noise is None else noise[s], const)
+        eta = Hs @ W[s].T
+        eta += b[s]
+        lp, dlp = emission.log_prob_and_grad(xs, eta, None if noise is None else noise[s], const)
         value += float(g @ lp.sum(1))
         dlp *= g[:, None]
         dW[s] = dlp.T @ Hs
         db[s] = dlp.sum(0)
     return value, dW, db
+
+
+def _expected_log_likelihood_sparse(emission, x, H, W, b, gamma, noise, const, floor):
+    return blocks_expected_log_likelihood(emission, posterior_blocks(x, H, gamma, floor), W, b, noise, const)

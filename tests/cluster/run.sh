@@ -10,10 +10,19 @@ py=${PYTHON:-$repo/.venv/bin/python}
 snakemake=$(dirname "$py")/snakemake
 work=$(mktemp -d /tmp/neurodyn-cluster.XXXXXX)
 chmod 755 "$work" # the slurm and munge users must reach the cluster's state under it
-state="$work/slurm"
+state="$work/cluster" # daemons' state, apart from the two run directories
 
 "$py" -m pip install --quiet -c "$repo/constraints.txt" snakemake-executor-plugin-slurm
-cleanup() { "$repo/tests/cluster/slurm_down.sh" "$state"; }
+cleanup() {
+    local status=$?
+    "$repo/tests/cluster/slurm_down.sh" "$state"
+    if [ "$status" = 0 ]; then
+        rm -rf "$work"
+    else
+        rm -rf "$work/local" "$work/slurm" "$state"
+        echo "run.sh: failed; the two runs' logs are in $work" >&2
+    fi
+}
 trap cleanup EXIT
 start=$(date +%s)
 "$repo/tests/cluster/slurm_up.sh" "$state" >/dev/null
@@ -35,4 +44,3 @@ for mode in local slurm; do
 done
 grep -c "Submitted batch job\|submitted.*SLURM\|Job .* has been submitted" "$work/slurm.log" || true
 "$py" "$repo/tests/cluster/compare_results.py" "$work/local/results" "$work/slurm/results"
-rm -rf "$work/local" "$work/slurm"
