@@ -153,6 +153,23 @@ def test_model_selection_prefers_true_number_of_states():
     assert {"heldout_ll", "heldout_ll_per_bin", "bic", "train_ll"} <= set(table.columns)
 
 
+def test_planted_prior_adjacency_rules():
+    from neurodyn.states.benchmark import planted_prior_adjacency
+
+    # Three pairs over five states, type counts (inh, none, exc): (0, 2, 3), (1, 2, 2) and
+    # (1, 4, 0). Argmax: exc; the exc/none tie goes to none; none. Balanced rule with
+    # pseudo-count 0.5: α ∝ counts + 0.5, pair means ᾱ ∝ (3.5, 9.5, 6.5)/3, and the ratios
+    # α/ᾱ pick exc (0.54 > 0.26, 0.14); inh (0.43 > 0.38 > 0.26); none (0.47 > 0.43).
+    types = np.zeros((5, 1, 3), dtype=int)
+    types[:3, 0, 0] = 1
+    types[:2, 0, 1] = 1
+    types[2, 0, 1] = -1
+    types[0, 0, 2] = -1
+    argmax, balanced = planted_prior_adjacency(types)
+    np.testing.assert_array_equal(argmax, [[1, 0, 0]])
+    np.testing.assert_array_equal(balanced, [[1, -1, 0]])
+
+
 def test_benchmark_repeat_and_table_layout():
     from neurodyn.states.benchmark import run_synthetic_repeat, summarize_benchmark
 
@@ -165,6 +182,7 @@ def test_benchmark_repeat_and_table_layout():
     import pandas as pd
 
     table = summarize_benchmark(pd.concat(rows))
-    assert list(table["model"]) == ["GLM", "HG", "GHG", "OHG"]
+    assert list(table["model"]) == ["GLM", "HG", "GHG", "OHG", "planted types"]
+    assert table.loc[4, "state acc %"] == "–" and "±" in table.loc[4, "adj-prior acc % (balanced rule)"]
     assert table.loc[0, "state acc %"] == "–"
     assert "±" in table.loc[3, "adj acc %"] and (table["n_seeds"] == 2).all()
