@@ -156,18 +156,18 @@ def test_model_selection_prefers_true_number_of_states():
 def test_planted_prior_adjacency_rules():
     from neurodyn.states.benchmark import planted_prior_adjacency
 
-    # Three pairs over five states, type counts (inh, none, exc): (0, 2, 3), (1, 2, 2) and
-    # (1, 4, 0). Argmax: exc; the exc/none tie goes to none; none. Balanced rule with
-    # pseudo-count 0.5: α ∝ counts + 0.5, pair means ᾱ ∝ (3.5, 9.5, 6.5)/3, and the ratios
-    # α/ᾱ pick exc (0.54 > 0.26, 0.14); inh (0.43 > 0.38 > 0.26); none (0.47 > 0.43).
-    types = np.zeros((5, 1, 3), dtype=int)
+    # Four pairs over five states, type counts (inh, none, exc): (0, 2, 3), (2, 2, 1),
+    # (0, 5, 0), (1, 4, 0). Argmax: exc; the inh/none tie goes to none; none; none.
+    types = np.zeros((5, 1, 4), dtype=int)
     types[:3, 0, 0] = 1
-    types[:2, 0, 1] = 1
-    types[2, 0, 1] = -1
-    types[0, 0, 2] = -1
+    types[:2, 0, 1] = -1
+    types[2, 0, 1] = 1
+    types[0, 0, 3] = -1
     argmax, balanced = planted_prior_adjacency(types)
-    np.testing.assert_array_equal(argmax, [[1, 0, 0]])
-    np.testing.assert_array_equal(balanced, [[1, -1, 0]])
+    np.testing.assert_array_equal(argmax, [[1, 0, 0, 0]])
+    # Balanced rule: a type's probability relative to its mean over pairs. Inh is the
+    # rarest type overall, so two inh of five already win; one does not.
+    assert balanced[0, 0] == 1 and balanced[0, 1] == -1 and balanced[0, 2] == 0
 
 
 def test_benchmark_repeat_and_table_layout():

@@ -314,9 +314,10 @@ class OneHotPrior:
         """``argmax A0 − 1``; with ``balanced``, ``argmax_k α_k / ᾱ_k`` where ``ᾱ`` is the
         mean of ``α`` over pairs — the Bayes decision for *balanced* accuracy, which
         weighs the rare exc/inh classes as much as "none"."""
-        if not balanced:
-            return np.argmax(p["A0"], axis=-1) - 1
         al = softmax(p["A0"], axis=-1)
+        if not balanced:
+            # Exact ties (e.g. two states exc, two none, one inh) go to "none".
+            return np.argmax(al + 1e-12 * np.array([0.0, 1.0, 0.0]), axis=-1) - 1
         return np.argmax(al / al.reshape(-1, 3).mean(0), axis=-1) - 1
 
     def permute(self, p, perm):
