@@ -10,7 +10,9 @@ GLM weights, biases and prior parameters jointly by L-BFGS on
     −[ Q_e(W(θ), b) + ln p(θ) ] / n_bins
 
 with analytic gradients (:func:`~neurodyn.states.emissions.expected_log_likelihood`
-and each prior's ``pullback``/``log_prior``), warm-started from the previous M-step;
+and each prior's ``pullback``/``log_prior``), warm-started from the previous M-step and
+truncated to the bins each state explains (posterior above ``m_step_floor``) when that
+still raises the exact objective;
 Gaussian variances by their exact closed-form update. Every step increases
 ``ln p(x) + ln p(θ)``, so the objective history is non-decreasing (tested).
 
@@ -223,7 +225,7 @@ def _m_step(theta, emission, prior, X, H, gamma, noise, S, maxiter, scale, floor
     if floor > 0:
         blocks = posterior_blocks(X, H, gamma, floor)
         kept = sum(len(g) for _, _, g in blocks)
-        if kept < 0.8 * gamma.size:  # worth it only when most (bin, state) terms drop out
+        if kept < 0.8 * gamma.size:  # worth it once a fifth of the (bin, state) terms drop out
             cand = solve(blocks)
             before = _exact_m_objective(theta, emission, prior, X, H, gamma, noise, S)
             after = _exact_m_objective(cand, emission, prior, X, H, gamma, noise, S)
