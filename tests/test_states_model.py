@@ -58,6 +58,26 @@ def test_truncated_m_step_is_monotone_and_reaches_the_exact_fixed_point():
     assert acc[0] > 0.85 and abs(acc[0] - acc[1]) < 0.005, acc
 
 
+def test_screened_restarts_continue_the_best_one():
+    truth = paper_parameters(3, 6, rng=1)
+    seqs = [sample_hmmglm(truth, 300, rng=s)[0] for s in range(2)]
+    kw = dict(prior="gaussian", max_iter=6, m_step_iter=5, tol=0, log_every=0)
+    screened = fit_hmmglm(seqs, 3, n_init=3, init_iter=2, **kw)
+    h = np.array(screened.history)
+    assert len(h) == 7  # 2 screening iterations + 4 more, one objective per E-step
+    assert np.all(np.diff(h) >= -1e-8 * np.abs(h[:-1]))
+    # The screen keeps the restart with the best objective after 2 iterations: the same
+    # three restarts (same draws) run for 2 iterations without screening end there.
+    unscreened = fit_hmmglm(seqs, 3, n_init=3, **{**kw, "max_iter": 2})
+    assert unscreened.history[-1] == pytest.approx(h[2], rel=1e-12)
+    # With the Gaussian warm start the one-hot fit continues from the best screened start.
+    ohg = HMMGLM(3, prior="onehot", n_init=2, init_iter=2, warm_start="gaussian", max_iter=4, m_step_iter=5,
+                 polish_iter=1, log_every=0).fit(seqs)
+    assert ohg.weights_.shape == (3, 6, 6) and np.isfinite(ohg.history_).all()
+    with pytest.raises(InvalidInputError, match="init_iter"):
+        fit_hmmglm(seqs, 3, n_init=2, init_iter=0)
+
+
 def test_truncated_m_step_falls_back_to_the_exact_step():
     from neurodyn.states.model import _exact_m_objective, _m_step
     from neurodyn.states.priors import make_prior

@@ -292,6 +292,7 @@ def fit_hmmglm(
     sticky: float = 0.98,
     learn_initial: bool = True,
     n_init: int = 1,
+    init_iter: int | None = None,
     polish_iter: int = 10,
     warm_start: str | None = None,
     random_state: int | None = 0,
@@ -333,6 +334,10 @@ def fit_hmmglm(
         Initial self-transition probability (paper: 0.98).
     n_init : int
         Restarts (different initial noise); the best final objective wins.
+    init_iter : int or None
+        With ``n_init > 1``: screen the restarts by running only this many EM iterations
+        of each (of the Gaussian warm start, when used), and run only the best to the
+        end. None runs every restart to the end.
     polish_iter : int
         One-hot prior only: after EM, round the types to one-hot and run this many
         further EM iterations on strengths, biases, ``A0`` and the chain (the paper
@@ -353,6 +358,8 @@ def fit_hmmglm(
     """
     if n_states < 1:
         raise InvalidInputError(f"n_states: expected >= 1, got {n_states}")
+    if n_init < 1 or (init_iter is not None and init_iter < 1):
+        raise InvalidInputError(f"n_init, init_iter: expected >= 1, got {n_init}, {init_iter}")
     if not 0 <= m_step_floor < 1:
         raise InvalidInputError(f"m_step_floor: expected in [0, 1), got {m_step_floor}")
     if not 0 < sticky < 1 and n_states > 1:
@@ -365,6 +372,11 @@ def fit_hmmglm(
     S, N = n_states, X.shape[1]
     rng = np.random.default_rng(random_state)
     b_glm, W_glm = _glm_init(em, 1e-2 * X.shape[0] / 1000, X, H, state_bias, 200)
+    warm = warm_start == "gaussian" and prior == "onehot" and S > 1
+    first = make_prior("gaussian") if warm else pr  # the prior of the first stage
+    if S == 1:
+        n_init = 1  # one state starts at the single-state GLM: restarts would be identical
+    screen = n_init > 1 and init_iter is not None and init_iter < max_iter
     best = None
     for r in range(n_init):
         W0 = W_glm[None] + init_noise * (W_glm.std() + 1e-3) * rng.standard_normal((S, N, N))
@@ -374,18 +386,22 @@ def fit_hmmglm(
         theta["bias"] = np.tile(b_glm, (S, 1)) if state_bias else b_glm.copy()
         if state_bias and S > 1:
             theta["bias"] = theta["bias"] + init_noise * X.std(0) * rng.standard_normal((S, N)) * 0.5
-        start = None
-        if warm_start == "gaussian" and prior == "onehot" and S > 1:
-            gp = make_prior("gaussian")
-            th_g = {**gp.init(W0, rng), "bias": theta["bias"]}
-            start = _run_em(em, gp, th_g, X, H, lengths, S, sticky, learn_initial, max_iter, m_step_iter, tol,
-                            log_every, f"{r} (gaussian warm start)", floor=m_step_floor)
-            theta = pr.init(start.prior["W"], rng)
-            theta["bias"] = start.bias if state_bias else start.bias[0]
-        p = _run_em(em, pr, theta, X, H, lengths, S, sticky, learn_initial, max_iter, m_step_iter, tol, log_every, r,
-                    start=start, floor=m_step_floor)
+        if warm:
+            theta = {**first.init(W0, rng), "bias": theta["bias"]}
+        label = f"{r} (gaussian warm start)" if warm else r
+        p = _run_em(em, first, theta, X, H, lengths, S, sticky, learn_initial, init_iter if screen else max_iter,
+                    m_step_iter, tol, log_every, label, floor=m_step_floor)
+        if not screen and warm:
+            p = _continue(em, pr, p, X, H, lengths, S, sticky, learn_initial, max_iter, m_step_iter, tol, log_every,
+                          r, m_step_floor, state_bias, rng, from_gaussian=True)
         if best is None or p.history[-1] > best.history[-1]:
             best = p
+    if screen:  # only the best screened restart runs to the end
+        best = _continue(em, first, best, X, H, lengths, S, sticky, learn_initial, max_iter - init_iter, m_step_iter,
+                         tol, log_every, "best", m_step_floor, state_bias, rng)
+        if warm:
+            best = _continue(em, pr, best, X, H, lengths, S, sticky, learn_initial, max_iter, m_step_iter, tol,
+                             log_every, "best", m_step_floor, state_bias, rng, from_gaussian=True)
     if prior == "onehot" and polish_iter > 0:
         hard = make_prior("onehot", **{**(prior_kwargs or {}), "frozen_types": True})
         theta = {**hard.harden(best.prior), "bias": best.bias if state_bias else best.bias[0]}
@@ -394,6 +410,20 @@ def fit_hmmglm(
         p.history = best.history + p.history
         best = p
     return best
+
+
+def _continue(em, pr, start, X, H, lengths, S, sticky, learn_initial, max_iter, m_step_iter, tol, log_every, label,
+              floor, state_bias, rng, from_gaussian=False):
+    """Run EM on from a previous fit ``start``; ``from_gaussian``: switch from the Gaussian
+    prior of a warm start to ``pr`` (initialised at the fitted weights). The history of
+    a continued run of the same prior is appended to ``start``'s."""
+    theta = pr.init(start.prior["W"], rng) if from_gaussian else dict(start.prior)
+    theta["bias"] = start.bias if state_bias else start.bias[0]
+    p = _run_em(em, pr, theta, X, H, lengths, S, sticky, learn_initial, max_iter, m_step_iter, tol, log_every, label,
+                start=start, floor=floor)
+    if not from_gaussian:
+        p.history = start.history + p.history[1:]
+    return p
 
 
 def _run_em(em, pr, theta, X, H, lengths, S, sticky, learn_initial, max_iter, m_step_iter, tol, log_every, restart,
@@ -476,6 +506,7 @@ class HMMGLM:
         sticky: float = 0.98,
         learn_initial: bool = True,
         n_init: int = 1,
+        init_iter: int | None = None,
         polish_iter: int = 10,
         warm_start: str | None = None,
         random_state: int | None = 0,
@@ -496,6 +527,7 @@ class HMMGLM:
         self.sticky = sticky
         self.learn_initial = learn_initial
         self.n_init = n_init
+        self.init_iter = init_iter
         self.polish_iter = polish_iter
         self.warm_start = warm_start
         self.random_state = random_state

@@ -18,7 +18,12 @@ table = run_synthetic_repeat(
     n_train=int(b.get("n_train", 3)),
     n_test=int(b.get("n_test", 2)),
     n_time=int(b.get("n_time", 2000)),
-    fit={"max_iter": int(b.get("max_iter", 15)), "m_step_iter": int(b.get("m_step_iter", 15))},
+    fit={
+        "max_iter": int(b.get("max_iter", 15)),
+        "m_step_iter": int(b.get("m_step_iter", 15)),
+        "n_init": int(b.get("n_init", 1)),
+        "init_iter": b.get("init_iter"),
+    },
     ohg_warm_start=b.get("ohg_warm_start"),
 )
 print(table.to_string())
