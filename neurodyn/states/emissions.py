@@ -331,7 +331,7 @@ def expected_log_likelihood(emission, x, H, W, b, gamma, noise=None, const: bool
     """
     S, N, _ = W.shape
     if floor > 0:
-        return _expected_log_likelihood_sparse(emission, x, H, W, b, gamma, noise, const, floor)
+        return blocks_expected_log_likelihood(emission, posterior_blocks(x, H, gamma, floor), W, b, noise, const)
     eta = linear_predictor(H, W, b)
     lp, dlp = emission.log_prob_and_grad(x[:, None, :], eta, noise, const)
     value = float(np.einsum("ts,tsn->", gamma, lp))
@@ -375,6 +375,3 @@ def blocks_expected_log_likelihood(emission, blocks, W, b, noise=None, const: bo
         db[s] = dlp.sum(0)
     return value, dW, db
 
-
-def _expected_log_likelihood_sparse(emission, x, H, W, b, gamma, noise, const, floor):
-    return blocks_expected_log_likelihood(emission, posterior_blocks(x, H, gamma, floor), W, b, noise, const)

@@ -163,7 +163,7 @@ def _bias_full(b, S):
     return np.broadcast_to(b, (S, b.shape[-1])) if b.ndim == 1 else b
 
 
-def m_step_objective(theta, emission, prior, X, H, gamma, noise, S, bias_l2=0.0, floor=0.0, blocks=None):
+def m_step_objective(theta, emission, prior, X, H, gamma, noise, S, bias_l2=0.0, blocks=None):
     """``−(Q_e + ln p(θ))`` and its gradient for a dict ``theta`` (``bias`` + prior params).
 
     ``blocks`` (from :func:`~neurodyn.states.emissions.posterior_blocks`) replaces the
@@ -179,7 +179,7 @@ def m_step_objective(theta, emission, prior, X, H, gamma, noise, S, bias_l2=0.0,
     if blocks is not None:
         q, dW, db = blocks_expected_log_likelihood(emission, blocks, W, b, noise, const=False)
     else:
-        q, dW, db = expected_log_likelihood(emission, X, H, W, b, gamma, noise, const=False, floor=floor)
+        q, dW, db = expected_log_likelihood(emission, X, H, W, b, gamma, noise, const=False)
     lp, glp = prior.log_prior(theta)
     g = prior.pullback(theta, dW)
     grad = {k: -(g[k] + glp[k]) for k in g}
@@ -191,18 +191,21 @@ def m_step_objective(theta, emission, prior, X, H, gamma, noise, S, bias_l2=0.0,
     return value, grad
 
 
-def _exact_m_objective(theta, emission, prior, X, H, gamma, noise, S):
-    """``−(Q_e + ln p(θ))`` without the gradient (the acceptance test of a truncated step)."""
-    W = prior.weights(theta)
-    eta = linear_predictor(H, W, _bias_full(theta["bias"], S))
-    if emission.name == "poisson":
-        lp = emission.log_prob(X[:, None, :], eta, noise, const=False)
-    else:
-        lp = emission.log_prob(X[:, None, :], eta, noise)
-    return -(float(np.einsum("ts,tsn->", gamma, lp)) + prior.log_prior(theta)[0])
+def _exact_m_objective(theta, emission, prior, X, H, gamma, noise, S, x_const=None, ll=None):
+    """``−(Q_e + ln p(θ))`` without the gradient (the acceptance test of a truncated step).
+
+    ``ll``: the per-bin emission log-likelihoods at ``theta`` when already at hand (the
+    E-step's); otherwise computed with ``x_const`` as the E-step does, so that values at
+    different ``theta`` compare.
+    """
+    if ll is None:
+        ll = emission_log_likelihood(emission, X, H, prior.weights(theta), _bias_full(theta["bias"], S), noise,
+                                     x_const)
+    return -(float(np.einsum("ts,ts->", gamma, ll)) + prior.log_prior(theta)[0])
 
 
-def _m_step(theta, emission, prior, X, H, gamma, noise, S, maxiter, scale, floor=0.0, stats=None):
+def _m_step(theta, emission, prior, X, H, gamma, noise, S, maxiter, scale, floor=0.0, stats=None, ll=None,
+            x_const=None):
     """L-BFGS on the M-step objective from ``theta``.
 
     With ``floor > 0`` the objective is first truncated to the bins whose posterior weight
@@ -210,7 +213,9 @@ def _m_step(theta, emission, prior, X, H, gamma, noise, S, maxiter, scale, floor
     instead of all of them). The truncated optimum is kept only if it lowers the exact
     objective ``−(Q_e + ln p(θ))`` below its value at ``theta`` — the generalised-EM
     condition, so ``ln p(x) + ln p(θ)`` still never decreases; otherwise the exact
-    M-step runs. ``stats`` (a dict) counts ``truncated`` and ``exact`` M-steps.
+    M-step runs. ``stats`` (a dict) counts ``truncated`` and ``exact`` M-steps; ``ll`` and
+    ``x_const`` (the E-step's log-likelihoods at ``theta`` and its Poisson constant) spare
+    recomputing the exact objective at ``theta``.
     """
     packer = _Packer(theta)
 
@@ -227,8 +232,8 @@ def _m_step(theta, emission, prior, X, H, gamma, noise, S, maxiter, scale, floor
         kept = sum(len(g) for _, _, g in blocks)
         if kept < 0.8 * gamma.size:  # worth it once a fifth of the (bin, state) terms drop out
             cand = solve(blocks)
-            before = _exact_m_objective(theta, emission, prior, X, H, gamma, noise, S)
-            after = _exact_m_objective(cand, emission, prior, X, H, gamma, noise, S)
+            before = _exact_m_objective(theta, emission, prior, X, H, gamma, noise, S, x_const, ll)
+            after = _exact_m_objective(cand, emission, prior, X, H, gamma, noise, S, x_const)
             if after <= before:
                 if stats is not None:
                     stats["truncated"] = stats.get("truncated", 0) + 1
@@ -465,7 +470,7 @@ def _run_em(em, pr, theta, X, H, lengths, S, sticky, learn_initial, max_iter, m_
             log_A = np.log(A / A.sum(1, keepdims=True))
             if learn_initial:
                 log_pi0 = np.log(np.maximum(first / first.sum(), 1e-300))
-        theta = _m_step(theta, em, pr, X, H, gamma, noise, S, m_step_iter, n_bins, floor, stats)
+        theta = _m_step(theta, em, pr, X, H, gamma, noise, S, m_step_iter, n_bins, floor, stats, ll, x_const)
         if noise is not None:
             eta = linear_predictor(H, pr.weights(theta), _bias_full(theta["bias"], S))
             noise = em.update_noise(X, eta, gamma)
