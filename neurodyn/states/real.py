@@ -356,10 +356,23 @@ def select_model(sequences, sampling_rate_hz: float, *, kind: str, representatio
                     ll, n = heldout_log_likelihood(model, prep, sequences, cuts)
                     rows.append({"model": kind, "representation": rep, "smooth_s": float(sm), "n_states": int(S),
                                  "l1": float(lam), "heldout_ll_per_entry": ll / n, "n_heldout": n,
-                                 "n_iter": int(getattr(model, "n_iter_", len(getattr(model, "history_", [])) - 1)),
-                                 "converged": bool(getattr(model, "converged_", False))})
+                                 "n_iter": _n_iter(model), "converged": _converged(model)})
                     log.info("%s", rows[-1])
     return pd.DataFrame(rows)
+
+
+def _n_iter(model) -> int:
+    if hasattr(model, "n_iter_"):
+        return int(model.n_iter_)
+    return max(len(getattr(model, "history_", [])) - 1, 0)
+
+
+def _converged(model) -> bool:
+    """``converged_`` where the estimator sets it; else whether EM stopped before ``max_iter``
+    (it stops early only when the objective's gain falls below ``tol``)."""
+    if hasattr(model, "converged_"):
+        return bool(model.converged_)
+    return _n_iter(model) < int(model.max_iter)
 
 
 def _best(table: pd.DataFrame) -> dict:
@@ -634,8 +647,7 @@ def _fit_dataset(cohort, names, glm, prep, traces, corr, best, fs):
                 "pre": names, "state": np.arange(S), "state_to": np.arange(S)},
         attrs={"n_states": int(S), "representation": best["representation"], "smooth_s": float(best["smooth_s"]),
                "l1": float(best["l1"]), "emission": "gaussian", "prior": str(glm.prior), "sampling_rate_hz": fs, "history": history,
-               "converged": int(bool(getattr(glm, "converged_", False))),
-               "n_iter": int(getattr(glm, "n_iter_", max(len(history) - 1, 0)))},
+               "converged": int(_converged(glm)), "n_iter": _n_iter(glm)},
     )
     if "behavior_velocity" in cohort:
         ds["behavior_velocity"] = (("animal", "time"), cohort["behavior_velocity"].values)
