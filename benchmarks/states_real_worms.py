@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from neurodyn.data import build_cohort, read_recording
-from neurodyn.states.real import analyse_cohort
+from neurodyn.states.real import analyse_cohort, summary_markdown
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "states_real_worms"
@@ -53,33 +53,6 @@ def load_worms(shared: Path):
         return recs, "shared", [str(f) for f in files]
     files = sorted((REPO / "data" / "flavell2023").glob("*.nc"))
     return [read_recording(f) for f in files], "bundled", [str(f) for f in files]
-
-
-def markdown(behaviour: pd.DataFrame, anatomy: pd.DataFrame, command: str) -> str:
-    lines = [f"Command: `{command}`", "", "**AMI of the states with reversals, held-out worms**", ""]
-    models = list(dict.fromkeys(behaviour["model"]))
-    worms = list(dict.fromkeys(behaviour["heldout_animal"]))
-    lines.append("| held-out worm | " + " | ".join(models) + " |")
-    lines.append("|---" * (len(models) + 1) + "|")
-    for w in worms:
-        sub = behaviour[behaviour.heldout_animal == w].set_index("model")
-        lines.append(f"| {w} | " + " | ".join(f"{sub.loc[m, 'ami_reversal']:.3f}" for m in models) + " |")
-    mean = behaviour.groupby("model")["ami_reversal"].mean()
-    lines.append("| **mean** | " + " | ".join(f"**{mean[m]:.3f}**" for m in models) + " |")
-    glm = behaviour[behaviour.model == "hmmglm"]
-    lines += ["", "HMM-GLM settings chosen per fold (held-out LL on the training worms): "
-              + "; ".join(f"{r.heldout_animal}: {r.representation}, S = {r.n_states}, l1 = {r.l1:g}"
-                          for r in glm.itertuples()), ""]
-    lines += ["**AUROC for anatomical contacts (neuron-label permutation p-value)**", ""]
-    scores = list(dict.fromkeys(anatomy["score"]))
-    lines.append("| connectome | kind | pairs (connected) | " + " | ".join(scores) + " |")
-    lines.append("|---" * (len(scores) + 3) + "|")
-    for (c, k), sub in anatomy.groupby(["connectome", "kind"], sort=False):
-        sub = sub.set_index("score")
-        first = sub.iloc[0]
-        cells = [f"{sub.loc[s, 'auroc']:.3f} (p = {sub.loc[s, 'p_value']:.4f})" for s in scores]
-        lines.append(f"| {c} | {k} | {first.n_pairs} ({first.n_connected}) | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
 
 
 def main(argv=None):
@@ -106,7 +79,7 @@ def main(argv=None):
     out["behaviour"].to_csv(f"{args.out}_behaviour.csv", index=False, float_format="%.6g")
     out["anatomy"].to_csv(f"{args.out}_anatomy.csv", index=False, float_format="%.6g")
     out["selection"].to_csv(f"{args.out}_selection.csv", index=False, float_format="%.6g")
-    Path(f"{args.out}.md").write_text(markdown(out["behaviour"], out["anatomy"], command))
+    Path(f"{args.out}.md").write_text(summary_markdown(out["behaviour"], out["anatomy"], command))
     fit = out["fit"]
     meta = {"command": command, "source": source, "files": files, "worms": [str(a) for a in cohort["animal"].values],
             "n_neurons": int(fit.sizes["neuron"]), "neurons": [str(n) for n in fit["neuron"].values],

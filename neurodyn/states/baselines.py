@@ -72,17 +72,20 @@ class GaussianHMM(BaseEstimator):
         Initial self-transition probability.
     min_variance : float
         Floor on every variance.
+    n_init : int
+        Restarts (k-means++ seeds); the highest final log-likelihood wins.
     random_state : int, numpy.random.Generator or None
         Seeds the k-means++ choice of the initial means.
     """
 
     def __init__(self, n_states: int = 2, *, max_iter: int = 100, tol: float = 1e-6, sticky: float = 0.98,
-                 min_variance: float = 1e-3, random_state=0):
+                 min_variance: float = 1e-3, n_init: int = 1, random_state=0):
         self.n_states = n_states
         self.max_iter = max_iter
         self.tol = tol
         self.sticky = sticky
         self.min_variance = min_variance
+        self.n_init = n_init
         self.random_state = random_state
 
     def _log_lik(self, X, M):
@@ -113,11 +116,25 @@ class GaussianHMM(BaseEstimator):
             raise InvalidInputError(f"n_states: expected >= 1, got {self.n_states}")
         if not 0 < self.sticky < 1 and S > 1:
             raise InvalidInputError(f"sticky: expected in (0, 1), got {self.sticky}")
+        if int(self.n_init) < 1:
+            raise InvalidInputError(f"n_init: expected >= 1, got {self.n_init}")
         X = np.concatenate(seqs)
         M = np.concatenate(masks)
-        Mf = M.astype(float)
         lengths = [len(s) for s in seqs]
         rng = np.random.default_rng(self.random_state)
+        best = None
+        for _ in range(int(self.n_init)):
+            self._em(X, M, lengths, S, rng)
+            if best is None or self.history_[-1] > best["history_"][-1]:
+                best = {k: getattr(self, k) for k in ("means_", "var_", "transmat_", "initial_", "history_",
+                                                      "converged_", "n_iter_")}
+        for k, v in best.items():
+            setattr(self, k, v)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def _em(self, X, M, lengths, S, rng):
+        Mf = M.astype(float)
         count = np.maximum(Mf.sum(0), 1.0)
         mean = (X * Mf).sum(0) / count
         var = np.maximum(((X - mean) ** 2 * Mf).sum(0) / count, self.min_variance)
@@ -163,8 +180,6 @@ class GaussianHMM(BaseEstimator):
             self.var_ = np.maximum(np.where(w > 0, sq / np.maximum(w, 1e-300), var), self.min_variance)
         self.n_iter_ = it
         self.history_ = np.array(history)
-        self.n_features_in_ = X.shape[1]
-        return self
 
     def _check(self, sequences, masks):
         if not hasattr(self, "means_"):

@@ -17,16 +17,18 @@ number of states are chosen that way on the training animals of each fold
 
 Missing neurons. A neuron enters when it is identified in at least ``neuron_fraction``
 of the animals (:func:`shared_neurons`). Where an animal lacks it, the HMM-GLM fit sees
-the training mean (0 after scaling) in its place — the estimator has no missing-data
-mask, so those entries are treated as observed zeros; scoring and decoding
-(:func:`glm_log_likelihood_bins`) leave them out of the likelihood and feed the mean to
-the history term.
+independent N(0, 1) draws (the training mean and variance after scaling) in its place
+(:func:`fill_missing`; the estimator has no missing-data mask, and a constant would let a
+state lock onto that animal); scoring and decoding (:func:`glm_log_likelihood_bins`)
+leave the entries out of the likelihood and feed the mean, 0, to the history term. The
+Gaussian HMM baseline leaves them out of its likelihood exactly.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -49,12 +51,14 @@ __all__ = [
     "shared_neurons",
     "causal_filter",
     "CausalPreprocessor",
+    "fill_missing",
     "glm_log_likelihood_bins",
     "heldout_log_likelihood",
     "select_model",
     "analyse_cohort",
     "coupling_scores",
     "anatomy_auroc",
+    "summary_markdown",
 ]
 
 log = logging.getLogger("neurodyn.states")
@@ -169,8 +173,8 @@ class CausalPreprocessor(BaseEstimator):
         Y = np.concatenate([y for y, _ in filt])
         ok = np.concatenate([np.isfinite(np.asarray(x, float)) for x in sequences])
         Y = np.where(ok, Y, np.nan)
-        with np.errstate(invalid="ignore"), np.testing.suppress_warnings() as sup:
-            sup.filter(RuntimeWarning)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.nanmean(Y, axis=0)
             scale = np.nanstd(Y, axis=0)
         bad = ~np.isfinite(scale) | (scale <= 0)
@@ -299,18 +303,36 @@ def _posterior(model, prep, sequences):
     return [messages.forward_backward(log_pi, log_A, ll).posterior for ll in _bins(model, values, masks)]
 
 
-def _fit_glm(values, n_states, prior, prior_kwargs, n_lags, max_iter, m_step_iter, tol, random_state, l1=0.0):
-    """Gaussian HMM-GLM with a bias per state; ``l1`` (per bin) scales the "none" prior's L1 penalty."""
+def fill_missing(values, masks, random_state=0):
+    """Training input of the HMM-GLM: missing entries replaced by independent N(0, 1) draws.
+
+    The estimator has no missing-data mask. A constant in place of an absent neuron would
+    let a state with that neuron's variance at its floor claim every bin of that animal
+    (a state that means "this worm", not a brain state); draws at the neuron's training
+    mean and variance carry no such signal and no information the model could fit.
+    """
+    rng = np.random.default_rng(random_state)
+    return [np.where(m, v, rng.standard_normal(v.shape)) for v, m in zip(values, masks)]
+
+
+def _fit_glm(values, n_states, prior, prior_kwargs, n_lags, max_iter, m_step_iter, tol, n_init, init_iter, random_state,
+             l1=0.0, masks=None):
+    """Gaussian HMM-GLM with a bias per state; ``l1`` (per bin) scales the "none" prior's L1 penalty;
+    entries outside ``masks`` are filled by :func:`fill_missing`."""
+    if masks is not None:
+        values = fill_missing(values, masks, random_state)
     if prior == "none":
         n_bins = sum(len(v) for v in values)
         prior_kwargs = {**(prior_kwargs or {}), "l1": float(l1) * n_bins}
     return HMMGLM(n_states, emission="gaussian", prior=prior, prior_kwargs=prior_kwargs, state_bias=True,
-                  n_lags=n_lags, max_iter=max_iter, m_step_iter=m_step_iter, tol=tol, random_state=random_state,
+                  n_lags=n_lags, max_iter=max_iter, m_step_iter=m_step_iter, tol=tol, n_init=n_init,
+                  init_iter=init_iter, random_state=random_state,
                   log_every=0).fit(values)
 
 
-def _fit_hmm(values, masks, n_states, max_iter, tol, random_state):
-    return GaussianHMM(n_states, max_iter=max_iter, tol=tol, random_state=random_state).fit(values, masks)
+def _fit_hmm(values, masks, n_states, max_iter, tol, n_init, random_state):
+    return GaussianHMM(n_states, max_iter=max_iter, tol=tol, n_init=n_init, random_state=random_state).fit(values,
+                                                                                                           masks)
 
 
 def select_model(sequences, sampling_rate_hz: float, *, kind: str, representations, smooth_s, n_states_range,
@@ -350,7 +372,8 @@ def select_model(sequences, sampling_rate_hz: float, *, kind: str, representatio
                 penalties = l1 if kind == "hmmglm" and fit_kwargs.get("prior") == "none" else [0.0]
                 for lam in penalties:
                     if kind == "hmmglm":
-                        model = _fit_glm(values, int(S), random_state=random_state, l1=lam, **fit_kwargs)
+                        model = _fit_glm(values, int(S), random_state=random_state, l1=lam, masks=masks,
+                                         **fit_kwargs)
                     else:
                         model = _fit_hmm(values, masks, int(S), random_state=random_state, **fit_kwargs)
                     ll, n = heldout_log_likelihood(model, prep, sequences, cuts)
@@ -386,8 +409,8 @@ def _kmeans_features(sequences, window_s, fs, stats=None):
     d = [preprocess.savgol_derivative(np.asarray(x, float), window_s, fs) for x in sequences]
     if stats is None:
         D = np.concatenate(d)
-        with np.errstate(invalid="ignore"), np.testing.suppress_warnings() as sup:
-            sup.filter(RuntimeWarning)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             mu, sd = np.nanmean(D, 0), np.nanstd(D, 0)
         stats = (np.nan_to_num(mu), np.where(np.isfinite(sd) & (sd > 0), sd, 1.0))
     return [np.nan_to_num((x - stats[0]) / stats[1]) for x in d], stats
@@ -395,7 +418,7 @@ def _kmeans_features(sequences, window_s, fs, stats=None):
 
 def _fold(train, test, fs, p, rng_seed):
     """Fit the HMM-GLM and the baselines on ``train`` animals; decode ``test`` animals."""
-    fit_kwargs = {k: p[k] for k in ("prior", "prior_kwargs", "n_lags", "max_iter", "m_step_iter", "tol")}
+    fit_kwargs = {k: p[k] for k in ("prior", "prior_kwargs", "n_lags", "max_iter", "m_step_iter", "tol", "n_init", "init_iter")}
     grid = {"representations": p["representations"], "smooth_s": p["smooth_s"],
             "test_fraction": p["test_fraction"]}
     sel = select_model(train, fs, kind="hmmglm", n_states_range=p["n_states_range"], fit_kwargs=fit_kwargs,
@@ -403,13 +426,14 @@ def _fold(train, test, fs, p, rng_seed):
     best = _best(sel)
     S = best["n_states"]
     prep = CausalPreprocessor(best["representation"], best["smooth_s"], fs).fit(train)
-    values, _ = prep.transform(train)
-    glm = _fit_glm(values, S, random_state=rng_seed, l1=best["l1"], **fit_kwargs)
+    values, masks = prep.transform(train)
+    glm = _fit_glm(values, S, random_state=rng_seed, l1=best["l1"], masks=masks, **fit_kwargs)
     sel_h = select_model(train, fs, kind="gaussian_hmm", n_states_range=[S],
-                         fit_kwargs={"max_iter": p["max_iter"], "tol": p["tol"]}, random_state=rng_seed, **grid)
+                         fit_kwargs={"max_iter": p["max_iter"], "tol": p["tol"], "n_init": p["n_init"]},
+                         random_state=rng_seed, **grid)
     best_h = _best(sel_h)
     prep_h = CausalPreprocessor(best_h["representation"], best_h["smooth_s"], fs).fit(train)
-    hmm = _fit_hmm(*prep_h.transform(train), S, p["max_iter"], p["tol"], rng_seed)
+    hmm = _fit_hmm(*prep_h.transform(train), S, p["max_iter"], p["tol"], p["n_init"], rng_seed)
     k_train, stats = _kmeans_features(train, p["kmeans_window_s"], fs)
     k_test, _ = _kmeans_features(test, p["kmeans_window_s"], fs, stats)
     states = {
@@ -494,6 +518,8 @@ def analyse_cohort(
     max_iter: int = 50,
     m_step_iter: int = 30,
     tol: float = 1e-6,
+    n_init: int = 3,
+    init_iter: int | None = 5,
     test_fraction: float = 0.25,
     kmeans_window_s: float = 3.0,
     n_permutations: int = 10000,
@@ -525,9 +551,10 @@ def analyse_cohort(
     l1 : sequence of float
         With ``prior="none"``: L1 penalties tried, per training bin (the prior's ``l1``
         is this times the number of training bins), chosen by held-out likelihood.
-    prior_kwargs, n_lags, max_iter, m_step_iter, tol
+    prior_kwargs, n_lags, max_iter, m_step_iter, tol, n_init, init_iter
         Passed to :class:`~neurodyn.states.model.HMMGLM` (Gaussian emissions, a bias per
-        state); ``max_iter`` and ``tol`` also to the Gaussian HMM.
+        state); ``max_iter``, ``tol`` and ``n_init`` also to the Gaussian HMM. Restarts
+        matter: EM from one start can settle with the states unseparated.
     test_fraction : float
         Last fraction of every training animal used to score the candidates.
     kmeans_window_s : float
@@ -558,7 +585,8 @@ def analyse_cohort(
         raise InvalidInputError(f"n_states_range: expected numbers of states >= 2, got {list(n_states_range)}")
     p = {"representations": list(representations), "smooth_s": [float(s) for s in smooth_s],
          "n_states_range": [int(s) for s in n_states_range], "l1": [float(v) for v in l1], "prior": prior, "prior_kwargs": prior_kwargs,
-         "n_lags": n_lags, "max_iter": max_iter, "m_step_iter": m_step_iter, "tol": tol,
+         "n_lags": n_lags, "max_iter": max_iter, "m_step_iter": m_step_iter, "tol": tol, "n_init": n_init,
+         "init_iter": init_iter,
          "test_fraction": test_fraction, "kmeans_window_s": kmeans_window_s}
     names = shared_neurons(cohort, neuron_fraction)
     fs = float(cohort.attrs["sampling_rate_hz"])
@@ -584,7 +612,7 @@ def analyse_cohort(
     log.info("held-out AMI with reversals:\n%s", pooled.to_string())
 
     # Final model on every animal (settings chosen on every animal the same way).
-    fit_kwargs = {k: p[k] for k in ("prior", "prior_kwargs", "n_lags", "max_iter", "m_step_iter", "tol")}
+    fit_kwargs = {k: p[k] for k in ("prior", "prior_kwargs", "n_lags", "max_iter", "m_step_iter", "tol", "n_init", "init_iter")}
     sel = select_model(traces, fs, kind="hmmglm", representations=p["representations"], smooth_s=p["smooth_s"],
                        n_states_range=p["n_states_range"], test_fraction=test_fraction, fit_kwargs=fit_kwargs,
                        l1=p["l1"], random_state=fold_seeds[-1])
@@ -592,8 +620,8 @@ def analyse_cohort(
     selections.append(sel)
     best = _best(sel)
     prep = CausalPreprocessor(best["representation"], best["smooth_s"], fs).fit(traces)
-    glm = _fit_glm(prep.transform(traces)[0], best["n_states"], random_state=fold_seeds[-1], l1=best["l1"],
-                   **fit_kwargs)
+    values, masks = prep.transform(traces)
+    glm = _fit_glm(values, best["n_states"], random_state=fold_seeds[-1], l1=best["l1"], masks=masks, **fit_kwargs)
     corr = difference_correlation(traces)
     scores = {"couplings": coupling_scores(glm.weights_), "prior_connection": _prior_connection(glm),
               "correlation": corr}
@@ -652,3 +680,31 @@ def _fit_dataset(cohort, names, glm, prep, traces, corr, best, fs):
     if "behavior_velocity" in cohort:
         ds["behavior_velocity"] = (("animal", "time"), cohort["behavior_velocity"].values)
     return ds
+
+
+def summary_markdown(behaviour: pd.DataFrame, anatomy: pd.DataFrame, command: str) -> str:
+    """Markdown tables: held-out AMI per worm and model, anatomy AUROCs with p-values."""
+    lines = [f"Command: `{command}`", "", "**AMI of the states with reversals, held-out worms**", ""]
+    models = list(dict.fromkeys(behaviour["model"]))
+    worms = list(dict.fromkeys(behaviour["heldout_animal"]))
+    lines.append("| held-out worm | " + " | ".join(models) + " |")
+    lines.append("|---" * (len(models) + 1) + "|")
+    for w in worms:
+        sub = behaviour[behaviour.heldout_animal == w].set_index("model")
+        lines.append(f"| {w} | " + " | ".join(f"{sub.loc[m, 'ami_reversal']:.3f}" for m in models) + " |")
+    mean = behaviour.groupby("model")["ami_reversal"].mean()
+    lines.append("| **mean** | " + " | ".join(f"**{mean[m]:.3f}**" for m in models) + " |")
+    glm = behaviour[behaviour.model == "hmmglm"]
+    lines += ["", "HMM-GLM settings chosen per fold (held-out LL on the training worms): "
+              + "; ".join(f"{r.heldout_animal}: {r.representation}, S = {r.n_states}, l1 = {r.l1:g}"
+                          for r in glm.itertuples()), ""]
+    lines += ["**AUROC for anatomical contacts (neuron-label permutation p-value)**", ""]
+    scores = list(dict.fromkeys(anatomy["score"]))
+    lines.append("| connectome | kind | pairs (connected) | " + " | ".join(scores) + " |")
+    lines.append("|---" * (len(scores) + 3) + "|")
+    for (c, k), sub in anatomy.groupby(["connectome", "kind"], sort=False):
+        sub = sub.set_index("score")
+        first = sub.iloc[0]
+        cells = [f"{sub.loc[s, 'auroc']:.3f} (p = {sub.loc[s, 'p_value']:.4f})" for s in scores]
+        lines.append(f"| {c} | {k} | {first.n_pairs} ({first.n_connected}) | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
