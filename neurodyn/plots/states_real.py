@@ -127,7 +127,7 @@ def selection(table) -> Figure:
     for k, f in enumerate(folds):
         sub = t[t["heldout_animal"] == f].set_index("label")
         ax.plot(range(len(labels)), [sub.loc[lab, "heldout_ll_per_entry"] for lab in labels], "o-", ms=3, lw=0.8,
-                color=PALETTE[k % len(PALETTE)], label=f"without {f}")
+                color=PALETTE[k % len(PALETTE)], label="all worms" if f.startswith("none") else f"without {f}")
     ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=5)
     ax.set_ylabel("held-out LL (nats / neuron-bin)", fontsize=7)
     ax.legend(fontsize=5, frameon=False)
