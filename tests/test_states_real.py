@@ -291,7 +291,7 @@ def test_analyse_cohort_finds_reversal_states_on_held_out_worms(analysed):
     assert set(anat["score"]) == {"couplings", "prior_connection", "correlation"}
     assert anat["p_value"].dropna().between(1 / 201, 1).all()
     text = summary_markdown(beh, anat, "cmd")
-    assert "| w1 |" in text and "couplings" in text
+    assert text.startswith("## ") and "| w1 |" in text and "couplings" in text
 
 
 def test_figures_draw(analysed, tmp_path):

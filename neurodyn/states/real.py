@@ -684,7 +684,8 @@ def _fit_dataset(cohort, names, glm, prep, traces, corr, best, fs):
 
 def summary_markdown(behaviour: pd.DataFrame, anatomy: pd.DataFrame, command: str) -> str:
     """Markdown tables: held-out AMI per worm and model, anatomy AUROCs with p-values."""
-    lines = [f"Command: `{command}`", "", "**AMI of the states with reversals, held-out worms**", ""]
+    lines = ["## Brain states of real worms, leave-one-worm-out", "", f"Command: `{command}`", "",
+             "**AMI of the states with reversals, held-out worms**", ""]
     models = list(dict.fromkeys(behaviour["model"]))
     worms = list(dict.fromkeys(behaviour["heldout_animal"]))
     lines.append("| held-out worm | " + " | ".join(models) + " |")
