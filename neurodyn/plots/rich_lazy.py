@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neurodyn.plots.style import PALETTE, figure
+from neurodyn.plots.style import PALETTE, figure, styled
 
 REGIME_PANELS = (
     ("weight_change", "weight change ‖ΔW_h‖_F / ‖W_h(0)‖_F"),
@@ -25,6 +25,7 @@ def _mean_sd(da, dim: str = "replicate"):
     return mean.values, sd.values
 
 
+@styled
 def plot_rank_sweep(ds):
     """Weight change, RA, KA and accuracy vs. rank of ``W_h(0)``, one line per task.
 
@@ -56,6 +57,7 @@ def _smooth(y: np.ndarray, width: int) -> np.ndarray:
     return np.convolve(y, kernel, mode="valid")
 
 
+@styled
 def plot_loss_curves(ds):
     """Training loss vs. iteration for every rank, one panel per task (mean over seeds)."""
     tasks = ds["task"].values
@@ -76,6 +78,7 @@ def plot_loss_curves(ds):
     return fig
 
 
+@styled
 def plot_init_spectra(ds):
     """Normalised singular values ``σ_i/σ_1`` of every initial ``W_h`` vs. ``i/N``."""
     fig, axes = figure(1, 2, figsize=(7.0, 2.8))
@@ -97,6 +100,7 @@ def plot_init_spectra(ds):
     return fig
 
 
+@styled
 def plot_init_comparison(ds):
     """Weight change, RA, KA and accuracy per initialisation (bars: mean ± s.d. over seeds)."""
     inits = [str(i) for i in ds["init"].values]
@@ -116,6 +120,7 @@ def plot_init_comparison(ds):
     return fig
 
 
+@styled
 def plot_linear_theory(ds):
     """Simulated kernel alignment vs. the theory ``√PR(M0)/d``, and KA vs. PR."""
     fig, axes = figure(1, 2, figsize=(6.5, 2.8))
