@@ -90,10 +90,10 @@ def test_profiles_default_is_picked_up_by_a_bare_snakemake():
 def test_slurm_profile_is_used_instead_of_the_default_one():
     assert yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())["executor"] == "slurm"
     for doc in ("README.md", "tests/cluster/run.sh", "profiles/slurm/config.yaml"):
-        text = (REPO / doc).read_text()
-        assert "--workflow-profile profiles/slurm" in text, doc
-        assert "workflow/profiles" not in text, doc
-    assert "workflow/profiles" not in (REPO / "Makefile").read_text()
+        assert "--workflow-profile profiles/slurm" in (REPO / doc).read_text(), doc
+    # (the README is checked in tests/test_packaging_readme.py)
+    for path in [REPO / "Makefile", REPO / "tests/cluster/run.sh", REPO / "Snakefile", *(REPO / "config").glob("*.yaml")]:
+        assert "workflow/profiles" not in path.read_text(), path
 
 
 def test_each_analysis_target_builds_its_own_analysis_only(full_dag):
