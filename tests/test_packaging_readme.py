@@ -75,5 +75,10 @@ def test_own_dataset_example_validates_and_selects_it():
     jsonschema.validate(merged, schema)
 
 
-def test_readme_states_the_gpu_switch():
+def test_readme_states_measured_run_times_and_the_gpu_switch():
+    two = SECTIONS["Two commands"]
+    for command in ("make run", "make test"):
+        assert re.search(rf"^\| `{command}`.*\| [\d.]+ min \|", two, flags=re.M), command
+    assert "shared" in two and "benchmarks/results/make_timings.json" in two
+    assert (REPO / "benchmarks/results/make_timings.json").is_file()
     assert "--config backend=torch device=cuda" in SECTIONS["GPU"]
