@@ -123,7 +123,7 @@ def non_negative_cp_hals(
     rank: int,
     *,
     mask=None,
-    n_iter_max: int = 200,
+    max_iter: int = 300,
     tol: float = 1e-6,
     n_inner: int = 5,
     init: str | list = "random",
@@ -140,7 +140,7 @@ def non_negative_cp_hals(
         Number of components ``R``.
     mask : bool array broadcastable to (I, J, K), optional
         ``True`` where observed.  Unobserved entries are never read.
-    n_iter_max : int
+    max_iter : int
         Most outer iterations (one update of every factor each).
     tol : float
         Stop when the relative error improves by less than ``tol`` in one iteration.
@@ -208,8 +208,8 @@ def non_negative_cp_hals(
     errors: list[float] = []
     converged = False
     it = 0
-    bar = Progress(n_iter_max, f"HALS rank {rank}")
-    for it in range(1, n_iter_max + 1):
+    bar = Progress(max_iter, f"HALS rank {rank}")
+    for it in range(1, max_iter + 1):
         bar.update(1, rel_error=errors[-1] if errors else float("nan"))
         if mask is not None:
             # E-step: fill unobserved entries with the current model; the error of the
@@ -269,17 +269,17 @@ class NTF:
     >>> model.weights_, model.factors_, model.errors_[-1]             # doctest: +SKIP
     """
 
-    def __init__(self, rank: int, *, n_iter_max: int = 200, tol: float = 1e-6, n_inner: int = 5,
+    def __init__(self, rank: int, *, max_iter: int = 300, tol: float = 1e-6, n_inner: int = 5,
                  random_state: int | None = 0, sort_mode: int = 0):
         self.rank = rank
-        self.n_iter_max = n_iter_max
+        self.max_iter = max_iter
         self.tol = tol
         self.n_inner = n_inner
         self.random_state = random_state
         self.sort_mode = sort_mode
 
     def get_params(self, deep: bool = True) -> dict:
-        return {"rank": self.rank, "n_iter_max": self.n_iter_max, "tol": self.tol, "n_inner": self.n_inner,
+        return {"rank": self.rank, "max_iter": self.max_iter, "tol": self.tol, "n_inner": self.n_inner,
                 "random_state": self.random_state, "sort_mode": self.sort_mode}
 
     def fit(self, tensor, mask=None) -> NTF:
