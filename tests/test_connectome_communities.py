@@ -70,7 +70,7 @@ def test_deterministic_given_seed_and_estimator():
     np.testing.assert_array_equal(a.labels_, b.labels_)
     assert a.get_params()["max_blocks"] == 6
     # Labels are numbered by decreasing within-block mean weight.
-    om = np.diag(a.fit_.mean * a.fit_.density)
+    om = np.diag(a.result_.mean * a.result_.density)
     assert np.all(np.diff(om) <= 1e-12)
 
 

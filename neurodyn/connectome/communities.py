@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import gammaln, xlogy
+from sklearn.base import BaseEstimator
 
 from neurodyn.errors import InvalidInputError
 
@@ -506,7 +507,8 @@ def fit_sbm_fixed(w: np.ndarray, n_blocks: int, variant: str = "plain", *, rando
 
 
 def weighted_sbm(weights, *, max_blocks: int | None = 10, variants: tuple[str, ...] = VARIANTS,
-                 weight_model: str = "normal", random_state: int = 0, patience: int = 2) -> SBMFit:
+                 weight_model: str = "normal", random_state: int | np.random.Generator | None = 0,
+                 patience: int = 2) -> SBMFit:
     """Weighted SBM with the number of blocks and the variant chosen by description length.
 
     Parameters
@@ -518,7 +520,9 @@ def weighted_sbm(weights, *, max_blocks: int | None = 10, variants: tuple[str, .
     variants : which of ``plain`` and ``degree_corrected`` to try.
     weight_model : ``normal`` (weights) or ``lognormal`` (log-weights normal; for heavy-tailed
         weights such as strengths that grow with degree).
-    random_state : int — k-means initialisation and move order.
+    random_state : int, numpy Generator or None — k-means initialisation and move order.
+    patience : int
+        Consecutive ``B`` without a shorter description after which the search stops.
 
     Returns
     -------
@@ -574,25 +578,85 @@ def weighted_sbm(weights, *, max_blocks: int | None = 10, variants: tuple[str, .
     return best
 
 
-class WeightedSBM:
-    """Estimator wrapper of :func:`weighted_sbm`: ``WeightedSBM().fit(W).labels_``."""
+class WeightedSBM(BaseEstimator):
+    """Weighted SBM as a scikit-learn estimator: ``WeightedSBM().fit(W).labels_``.
 
-    def __init__(self, *, max_blocks: int = 10, variants: tuple[str, ...] = VARIANTS, random_state: int = 0):
+    Wraps :func:`weighted_sbm` (same parameters and defaults).
+
+    Parameters
+    ----------
+    max_blocks, variants, weight_model, random_state, patience
+        As in :func:`weighted_sbm`.
+
+    Attributes
+    ----------
+    labels_ : array (N,)
+        Block of each node, numbered by decreasing within-block mean weight × density.
+    n_blocks_ : int
+    variant_ : str
+        ``plain`` or ``degree_corrected``, whichever describes the graph shorter.
+    description_length_ : float
+        Nats.
+    candidates_ : list of (variant, B, description_length)
+        Every fit tried.
+    n_iter_ : int
+        Number of (variant, B) fits tried (``len(candidates_)``).
+    converged_ : bool
+        Whether, for every variant, the description length stopped improving for
+        ``patience`` consecutive ``B`` before ``max_blocks``; False means the best ``B`` may
+        lie above ``max_blocks`` (raise it).
+    result_ : SBMFit
+    """
+
+    def __init__(self, *, max_blocks: int | None = 10, variants: tuple[str, ...] = VARIANTS,
+                 weight_model: str = "normal", random_state: int | np.random.Generator | None = 0, patience: int = 2):
         self.max_blocks = max_blocks
-        self.variants = tuple(variants)
+        self.variants = variants
+        self.weight_model = weight_model
         self.random_state = random_state
+        self.patience = patience
 
-    def get_params(self, deep: bool = True) -> dict:
-        return {"max_blocks": self.max_blocks, "variants": self.variants, "random_state": self.random_state}
+    def fit(self, weights, y=None) -> WeightedSBM:
+        """Fit the weighted SBM, choosing ``B`` and the variant by description length.
 
-    def fit(self, weights) -> WeightedSBM:
-        fit = weighted_sbm(weights, **self.get_params())
-        self.fit_ = fit
+        Parameters
+        ----------
+        weights : array, shape (N, N)
+            Symmetric non-negative weights; the diagonal is ignored, 0 = no edge.
+        y : None
+            Ignored (scikit-learn convention).
+
+        Returns
+        -------
+        WeightedSBM
+            ``self``, fitted.
+
+        Raises
+        ------
+        InvalidInputError
+            On a non-square, asymmetric, negative or non-finite matrix, fewer than 2
+            nodes, or an unknown variant or weight model.
+        """
+        fit = weighted_sbm(weights, **{**self.get_params(), "variants": tuple(self.variants)})
+        self.result_ = fit
         self.labels_ = fit.labels
         self.n_blocks_ = fit.n_blocks
         self.variant_ = fit.variant
         self.description_length_ = fit.description_length
+        self.candidates_ = list(fit.candidates)
+        self.n_iter_ = len(fit.candidates)
+        self.converged_ = _search_converged(fit.candidates, self.patience)
         return self
+
+
+def _search_converged(candidates, patience: int) -> bool:
+    """Whether each variant's best ``B`` was followed by ``patience`` tried, non-improving ``B``."""
+    for variant in {v for v, _, _ in candidates}:
+        tried = [(b, dl) for v, b, dl in candidates if v == variant]
+        best_b = min(tried, key=lambda t: t[1])[0]
+        if max(b for b, _ in tried) < best_b + patience:
+            return False
+    return True
 
 
 def _int_seed(random_state) -> int | None:
