@@ -99,7 +99,7 @@ def _run_dataset(metrics: dict, curves: dict, W_h0: np.ndarray, coords: dict, at
     return ds.expand_dims({k: [v] for k, v in coords.items()})
 
 
-def rank_sweep_run(task: str, rank: int, replicate: int = 0, *, random_state: int | None = 0, n_hidden: int = 100,
+def rank_sweep_run(task: str, rank: int, replicate: int = 0, *, random_state: int | None = 0, n_hidden: int = 300,
                    gain: float = inits.DEFAULT_GAIN, train_kwargs: dict | None = None, backend: str = "numpy",
                    device: str = "cpu", dtype: str = "float64", probe_batch: int = 32):
     """One cell of the rank sweep: rank-r ``W_h(0)`` (norm-matched) trained on ``task``.

@@ -506,7 +506,7 @@ def fit_sbm_fixed(w: np.ndarray, n_blocks: int, variant: str = "plain", *, rando
                   sigma2[ix], theta)
 
 
-def weighted_sbm(weights, *, max_blocks: int | None = 10, variants: tuple[str, ...] = VARIANTS,
+def weighted_sbm(weights, *, max_blocks: int | None = 8, variants: tuple[str, ...] = VARIANTS,
                  weight_model: str = "normal", random_state: int | np.random.Generator | None = 0,
                  patience: int = 2) -> SBMFit:
     """Weighted SBM with the number of blocks and the variant chosen by description length.
@@ -608,7 +608,7 @@ class WeightedSBM(BaseEstimator):
     result_ : SBMFit
     """
 
-    def __init__(self, *, max_blocks: int | None = 10, variants: tuple[str, ...] = VARIANTS,
+    def __init__(self, *, max_blocks: int | None = 8, variants: tuple[str, ...] = VARIANTS,
                  weight_model: str = "normal", random_state: int | np.random.Generator | None = 0, patience: int = 2):
         self.max_blocks = max_blocks
         self.variants = variants
@@ -719,7 +719,7 @@ def leiden(weights, *, random_state: int = 0) -> np.ndarray:
 METHODS = ("sbm", "louvain", "leiden")
 
 
-def detect_communities(weights, method: str = "sbm", *, random_state: int = 0, max_blocks: int = 10,
+def detect_communities(weights, method: str = "sbm", *, random_state: int = 0, max_blocks: int = 8,
                        variants: tuple[str, ...] = VARIANTS) -> np.ndarray:
     """Community labels (N,) by ``method`` in :data:`METHODS`."""
     if method == "sbm":
@@ -745,7 +745,7 @@ def component_graph(ntf, component: int) -> np.ndarray:
     return fold_pairs(np.asarray(ntf["pair_factor"].sel(component=component).values), ntf.sizes["neuron"])
 
 
-def component_communities(ntf, *, method: str = "sbm", random_state: int = 0, max_blocks: int = 10,
+def component_communities(ntf, *, method: str = "sbm", random_state: int = 0, max_blocks: int = 8,
                           variants: tuple[str, ...] = VARIANTS):
     """Communities of every component of a fitted NTF Dataset, as a table.
 
