@@ -17,6 +17,8 @@ rule connectome_affinity:
         "results/{dataset}/connectome/affinity.nc",
     log:
         "results/logs/connectome/{dataset}/affinity.log",
+    benchmark:
+        "results/benchmarks/connectome/{dataset}/affinity.tsv"
     threads: 1
     resources:
         mem_mb=2000,
@@ -35,6 +37,8 @@ rule connectome_rank_fit:
         "results/{dataset}/connectome/ranks/rank{cx_rank}_restart{cx_restart}.nc",
     log:
         "results/logs/connectome/{dataset}/rank{cx_rank}_restart{cx_restart}.log",
+    benchmark:
+        "results/benchmarks/connectome/{dataset}/rank{cx_rank}_restart{cx_restart}.tsv"
     threads: 1
     resources:
         mem_mb=2000,
@@ -42,7 +46,7 @@ rule connectome_rank_fit:
         gpu=GPUS,
     params:
         ntf=CX_NTF,
-        seed=lambda w: cx_seed(w.dataset, w.cx_rank, w.cx_restart),
+        random_state=lambda w: cx_seed(w.dataset, w.cx_rank, w.cx_restart),
         version=VERSION,
     script:
         "../scripts/connectome_rank_fit.py"
@@ -96,13 +100,15 @@ rule connectome_communities:
         methods="results/tables/connectome/{dataset}_community_methods.csv",
     log:
         "results/logs/connectome/{dataset}/communities.log",
+    benchmark:
+        "results/benchmarks/connectome/{dataset}/communities.tsv"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=20,
     params:
         communities=CX_COMMUNITIES,
-        seed=lambda w: cx_seed(w.dataset, "communities"),
+        random_state=lambda w: cx_seed(w.dataset, "communities"),
         version=VERSION,
     script:
         "../scripts/connectome_communities.py"
@@ -192,7 +198,7 @@ rule connectome_figure_communities:
         mem_mb=1000,
         runtime=5,
     params:
-        seed=lambda w: cx_seed(w.dataset, "layout"),
+        random_state=lambda w: cx_seed(w.dataset, "layout"),
         version=VERSION,
     script:
         "../scripts/connectome_figure_communities.py"

@@ -13,6 +13,8 @@ rule states_benchmark_repeat:
         "results/simulations/states/benchmark_repeat{repeat}.csv",
     log:
         "results/logs/states/benchmark_repeat{repeat}.log",
+    benchmark:
+        "results/benchmarks/states/benchmark_repeat{repeat}.tsv"
     wildcard_constraints:
         repeat=r"\d+",
     threads: 1
@@ -59,6 +61,8 @@ rule states_fit_real:
         anatomy="results/tables/states/{dataset}_anatomy_auroc.csv",
     log:
         "results/logs/states/{dataset}/fit.log",
+    benchmark:
+        "results/benchmarks/states/{dataset}/fit.tsv"
     threads: 1
     resources:
         mem_mb=3000,

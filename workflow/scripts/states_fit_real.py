@@ -14,7 +14,7 @@ settings = {k: v for k, v in cfg.items() if k not in ("datasets", "connectome")}
 cohort = read_netcdf(snakemake.input.cohort).load()
 out = analyse_cohort(cohort, random_state=int(snakemake.params.seed), **settings)
 fit = out["fit"]
-fit.attrs.update(provenance(seed=int(snakemake.params.seed), config=cfg))
+fit.attrs.update(provenance(random_state=int(snakemake.params.seed), config=cfg))
 write_netcdf(fit, snakemake.output.fit)
 write_csv(out["selection"], snakemake.output.selection, index=False, float_format="%.6g")
 write_csv(out["behaviour"], snakemake.output.behaviour, index=False, float_format="%.6g")
