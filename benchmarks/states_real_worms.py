@@ -34,7 +34,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from neurodyn.data import build_cohort, read_recording
 from neurodyn.states.real import analyse_cohort, summary_markdown

@@ -159,7 +159,8 @@ class GaussianHMM(BaseEstimator):
             first = np.zeros(S)
             total = 0.0
             for i in range(len(lengths)):
-                post = messages.forward_backward(np.log(self.initial_), np.log(self.transmat_), ll[starts[i]:starts[i + 1]])
+                post = messages.forward_backward(np.log(self.initial_), np.log(self.transmat_),
+                                                 ll[starts[i]:starts[i + 1]])
                 gamma[starts[i]:starts[i + 1]] = post.posterior
                 xi += post.expected_transitions
                 first += post.posterior[0]

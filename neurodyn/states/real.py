@@ -64,6 +64,7 @@ __all__ = [
 log = logging.getLogger("neurodyn.states")
 
 REPRESENTATIONS = ("trace", "derivative")
+GLM_KEYS = ("prior", "prior_kwargs", "n_lags", "max_iter", "m_step_iter", "tol", "n_init", "init_iter")
 CONNECTOMES = ("witvliet_2020_8", "witvliet_2020_7", "white_1986_whole")
 _LOG_2PI = math.log(2 * math.pi)
 
@@ -112,7 +113,8 @@ def causal_filter(x, representation: str = "trace", smooth_s: float = 0.0, sampl
     if representation not in REPRESENTATIONS:
         raise InvalidInputError(f"representation: expected one of {REPRESENTATIONS}, got {representation!r}")
     if smooth_s < 0 or sampling_rate_hz <= 0:
-        raise InvalidInputError(f"smooth_s, sampling_rate_hz: expected >= 0 and > 0, got {smooth_s}, {sampling_rate_hz}")
+        raise InvalidInputError(f"smooth_s, sampling_rate_hz: expected >= 0 and > 0, got {smooth_s}, "
+                                f"{sampling_rate_hz}")
     x = np.asarray(x, float)
     if x.ndim != 2:
         raise InvalidInputError(f"x: expected shape (T, N), got {x.shape}")
@@ -400,8 +402,8 @@ def _converged(model) -> bool:
 
 def _best(table: pd.DataFrame) -> dict:
     r = table.loc[table["heldout_ll_per_entry"].idxmax()]
-    return {"representation": str(r["representation"]), "smooth_s": float(r["smooth_s"]), "n_states": int(r["n_states"]),
-            "l1": float(r["l1"])}
+    return {"representation": str(r["representation"]), "smooth_s": float(r["smooth_s"]),
+            "n_states": int(r["n_states"]), "l1": float(r["l1"])}
 
 
 def _kmeans_features(sequences, window_s, fs, stats=None):
@@ -418,7 +420,7 @@ def _kmeans_features(sequences, window_s, fs, stats=None):
 
 def _fold(train, test, fs, p, rng_seed):
     """Fit the HMM-GLM and the baselines on ``train`` animals; decode ``test`` animals."""
-    fit_kwargs = {k: p[k] for k in ("prior", "prior_kwargs", "n_lags", "max_iter", "m_step_iter", "tol", "n_init", "init_iter")}
+    fit_kwargs = {k: p[k] for k in GLM_KEYS}
     grid = {"representations": p["representations"], "smooth_s": p["smooth_s"],
             "test_fraction": p["test_fraction"]}
     sel = select_model(train, fs, kind="hmmglm", n_states_range=p["n_states_range"], fit_kwargs=fit_kwargs,
@@ -580,11 +582,13 @@ def analyse_cohort(
     if not 0 < test_fraction < 1:
         raise InvalidInputError(f"test_fraction: expected in (0, 1), got {test_fraction}")
     if not set(representations) <= set(REPRESENTATIONS) or not len(representations):
-        raise InvalidInputError(f"representations: expected a non-empty subset of {REPRESENTATIONS}, got {representations}")
+        raise InvalidInputError(f"representations: expected a non-empty subset of {REPRESENTATIONS}, "
+                                f"got {representations}")
     if min(n_states_range) < 2:
         raise InvalidInputError(f"n_states_range: expected numbers of states >= 2, got {list(n_states_range)}")
     p = {"representations": list(representations), "smooth_s": [float(s) for s in smooth_s],
-         "n_states_range": [int(s) for s in n_states_range], "l1": [float(v) for v in l1], "prior": prior, "prior_kwargs": prior_kwargs,
+         "n_states_range": [int(s) for s in n_states_range], "l1": [float(v) for v in l1], "prior": prior,
+         "prior_kwargs": prior_kwargs,
          "n_lags": n_lags, "max_iter": max_iter, "m_step_iter": m_step_iter, "tol": tol, "n_init": n_init,
          "init_iter": init_iter,
          "test_fraction": test_fraction, "kmeans_window_s": kmeans_window_s}
@@ -612,7 +616,7 @@ def analyse_cohort(
     log.info("held-out AMI with reversals:\n%s", pooled.to_string())
 
     # Final model on every animal (settings chosen on every animal the same way).
-    fit_kwargs = {k: p[k] for k in ("prior", "prior_kwargs", "n_lags", "max_iter", "m_step_iter", "tol", "n_init", "init_iter")}
+    fit_kwargs = {k: p[k] for k in GLM_KEYS}
     sel = select_model(traces, fs, kind="hmmglm", representations=p["representations"], smooth_s=p["smooth_s"],
                        n_states_range=p["n_states_range"], test_fraction=test_fraction, fit_kwargs=fit_kwargs,
                        l1=p["l1"], random_state=fold_seeds[-1])
@@ -674,7 +678,8 @@ def _fit_dataset(cohort, names, glm, prep, traces, corr, best, fs):
         coords={"animal": cohort["animal"].values, "time": cohort["time"].values, "neuron": names, "post": names,
                 "pre": names, "state": np.arange(S), "state_to": np.arange(S)},
         attrs={"n_states": int(S), "representation": best["representation"], "smooth_s": float(best["smooth_s"]),
-               "l1": float(best["l1"]), "emission": "gaussian", "prior": str(glm.prior), "sampling_rate_hz": fs, "history": history,
+               "l1": float(best["l1"]), "emission": "gaussian", "prior": str(glm.prior), "sampling_rate_hz": fs,
+               "history": history,
                "converged": int(_converged(glm)), "n_iter": _n_iter(glm)},
     )
     if "behavior_velocity" in cohort:
