@@ -164,8 +164,8 @@ def plot_stimulus_specific(datasets_by_model):
     models = list(datasets_by_model)
     fig, axes = style.figure(3, len(models), figsize=(3.0 * len(models), 6.6), sharex=True, squeeze=False)
     for j, model in enumerate(models):
-        runs = _by_probability(datasets_by_model[model])
-        explained = []
+        runs = [ds for ds in _by_probability(datasets_by_model[model]) if "stimulus_factor" in ds]
+        explained = [float("nan")]
         for colour, ds in zip(_colours(len(runs)), runs):
             label = f"π = {ds.attrs['adapter_probability']:.2f}"
             offset = (ds["stimulus"].values - float(ds.attrs["adapter_deg"]) + 90.0) % 180.0 - 90.0
@@ -179,6 +179,7 @@ def plot_stimulus_specific(datasets_by_model):
         for ax in axes[:, j]:
             ax.axhline(1.0, color="k", lw=0.5)
             ax.axvline(0, color="k", lw=0.5, ls=":")
+        explained = [e for e in explained if e == e] or [float("nan")]
         axes[0, j].set_title(f"{MODEL_LABELS[model]}\nseparable fit R² {min(explained):.3f}–{max(explained):.3f}",
                              fontsize=8)
         axes[2, j].set_xlabel("orientation − adapter (deg)")

@@ -186,10 +186,9 @@ def simulate_adaptation(adapter_probability: float, model: str = "recurrent", pa
         tuning_u, net.orientations, params.adapter_deg)
     pop_ratio = fx.population_ratio(resp_u, resp_b)
     try:
-        responsivity, stimulus_factor, separable_r2 = fx.separable_fit(resp_u, resp_b)
+        separable = fx.separable_fit(resp_u, resp_b)
     except InvalidInputError:   # negative "rates" (e.g. a strong Mexican hat): no log-ratio fit
-        n_neurons, n_stimuli = resp_u.shape
-        responsivity, stimulus_factor, separable_r2 = np.full(n_neurons, np.nan), np.full(n_stimuli, np.nan), np.nan
+        separable = None
     covariance = [fx.population_covariance(resp_u, p_u), fx.population_covariance(resp_u, p_b),
                   fx.population_covariance(resp_b, p_b)]
     means = [fx.mean_responses(resp_u, p_u), fx.mean_responses(resp_u, p_b), fx.mean_responses(resp_b, p_b)]
@@ -214,7 +213,6 @@ def simulate_adaptation(adapter_probability: float, model: str = "recurrent", pa
             "max_ratio": (neuron, n(max_ratio)), "min_ratio": (neuron, n(min_ratio)),
             "adapter_response_ratio": (neuron, n(at_adapter)),
             "population_ratio": (("stimulus",), n(pop_ratio)),
-            "responsivity": (neuron, responsivity), "stimulus_factor": (("stimulus",), stimulus_factor),
             "covariance": (("condition", "neuron", "presynaptic"), np.stack([n(c) for c in covariance])),
             "correlation": (("condition", "neuron", "presynaptic"),
                             np.stack([n(fx.correlation_from_covariance(c)) for c in covariance])),
@@ -226,10 +224,13 @@ def simulate_adaptation(adapter_probability: float, model: str = "recurrent", pa
                 "stimulus": n(net.stimuli), "orientation": n(net.orientations), "condition": list(CONDITIONS)},
         attrs={"model": model, "adapter_probability": float(adapter_probability),
                "ensemble_convention": params.ensemble_convention, "adapter_deg": float(params.adapter_deg),
-               "separable_variance_explained": separable_r2,
+               "separable_variance_explained": separable[2] if separable else float("nan"),
                "error_unadapted": terms_u.error, "activity_unadapted": terms_u.activity,
                "error_adapted": terms_b.error, "activity_adapted": terms_b.activity, **info},
     )
+    if separable:   # only where every response is positive (the fit is on log ratios)
+        ds["responsivity"] = (neuron, separable[0])
+        ds["stimulus_factor"] = (("stimulus",), separable[1])
     ds["stimulus"].attrs["units"] = ds["orientation"].attrs["units"] = "degree"
     ds.attrs.update(summarise_effects(ds))
     return ds
@@ -281,7 +282,7 @@ def summarise_effects(ds) -> dict:
     far = np.abs(distance) >= 45.0 - 1e-9
     offset = (ds["stimulus"].values - float(ds.attrs["adapter_deg"]) + 90.0) % 180.0 - 90.0
     pop = ds["population_ratio"].values
-    b = ds["stimulus_factor"].values
+    b = ds["stimulus_factor"].values if "stimulus_factor" in ds else np.full(offset.shape, np.nan)
     i_adapter = int(np.argmin(np.abs(offset)))
     i_orth = int(np.argmin(np.abs(np.abs(offset) - 90.0)))
     out_extra = {
