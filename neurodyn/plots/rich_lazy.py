@@ -178,7 +178,7 @@ def plot_rank_vs_alignment(ds):
     """
     norms = [str(v) for v in ds["normalisation"].values] if "normalisation" in ds.dims else [None]
     fig, axes = figure(2, len(norms), figsize=(3.2 * len(norms), 5.6), squeeze=False)
-    markers = {"": "o", "gaussian": "s", "shuffled": "^", "rotated": "D", "outlier": "v"}
+    markers = {"": "o", "gaussian": "s", "shuffled": "^", "rotated": "D", "outlier": "v", "rank": "*"}
     for j, norm in enumerate(norms):
         sub = ds.isel(task=0) if norm is None else ds.isel(task=0).sel(normalisation=norm)
         for row, metric in enumerate(("kernel_alignment", "representation_alignment")):
@@ -186,7 +186,7 @@ def plot_rank_vs_alignment(ds):
             for init in [str(i) for i in sub["init"].values]:
                 family, _, control = init.partition("_")
                 if family in ("gaussian", "rank", "aligned"):
-                    colour, control = PALETTE[0], ("" if family == "gaussian" else "outlier")
+                    colour, control = PALETTE[0], ("" if family == "gaussian" else "rank")
                 else:
                     colour = PALETTE[1] if family == "celegans" else PALETTE[3]
                 er, _ = _mean_sd(sub["init_effective_rank"].sel(init=init))
