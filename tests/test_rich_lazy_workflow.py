@@ -31,7 +31,7 @@ def _job_counts(*extra: str, run: str) -> dict[str, int]:
 
 def test_quick_and_paper_dags():
     quick = _job_counts(run="quick")
-    assert quick["rich_lazy_rank_run"] == 3 * 3 * 3 * 2  # tasks x ranks x normalisations x seeds, one job each
+    assert quick["rich_lazy_rank_run"] == 3 * 3 * 2 * 2  # tasks x ranks x normalisations x seeds, one job each
     assert quick["rich_lazy_init_run"] == 12 * 2 * 2    # inits x normalisations x seeds
     assert quick["rich_lazy_linear_theory"] == 1 and quick["rich_lazy_spectra"] == 1
     paper = _job_counts("--configfile", "config/rich_lazy_paper.yaml", run="paper")
