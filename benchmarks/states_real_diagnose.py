@@ -58,7 +58,7 @@ def dwell_s(z, fs):
     return {s: float(np.mean(r)) / fs for s, r in runs.items()}
 
 
-def partition_log_likelihood(values, masks, labels, n_lags=5, ridge=1e-3):
+def partition_log_likelihood(values, masks, labels, n_lags=5, ridge=1e-3, test_fraction=0.25):
     """Likelihood of a **hard partition** of the bins under the HMM-GLM's emission family.
 
     Given state labels (one int array per sequence), every state gets the Gaussian
@@ -69,6 +69,10 @@ def partition_log_likelihood(values, masks, labels, n_lags=5, ridge=1e-3):
     the marginal log-likelihood ``ln p(x)`` (forward algorithm, observed entries only)
     and the complete-data log-likelihood's emission and transition parts, all in nats
     per observed neuron-bin. Every partition is estimated the same way, so they compare.
+    ``heldout_ll_per_entry``: the emissions and chain fitted on the first
+    ``1 − test_fraction`` of every sequence only, ``Σ ln p(x[cut:] | x[:cut])`` on the rest
+    (forward filter), so partitions with more states gain nothing from their extra
+    parameters.
     """
     from neurodyn.states import messages
     from neurodyn.states.emissions import exponential_basis, history_features
@@ -77,13 +81,23 @@ def partition_log_likelihood(values, masks, labels, n_lags=5, ridge=1e-3):
     M = np.concatenate(masks).astype(float)
     Z = np.concatenate([np.column_stack([history_features(v, basis), np.ones(len(v))]) for v in values])
     lab = np.concatenate(labels).astype(int)
+    lengths = [len(v) for v in values]
+    cuts = [int(round(n * (1 - test_fraction))) for n in lengths]
+    full = _partition_ll(X, M, Z, lab, labels, lengths, np.ones(len(X), bool), ridge)
+    train = np.concatenate([np.arange(n) < c for n, c in zip(lengths, cuts)])
+    held = _partition_ll(X, M, Z, lab, [z[:c] for z, c in zip(labels, cuts)], lengths, train, ridge, cuts)
+    return {**full, "heldout_ll_per_entry": held}
+
+
+def _partition_ll(X, M, Z, lab, labels, lengths, train, ridge, cuts=None):
+    from neurodyn.states import messages
     S, N = int(lab.max()) + 1, X.shape[1]
     eta = np.zeros((len(X), S, N))
     var = np.ones((S, N))
     reg = ridge * np.eye(N + 1)
     reg[-1, -1] = 0.0
     for s in range(S):
-        w = (lab == s).astype(float)
+        w = ((lab == s) & train).astype(float)
         if w.sum() < 2:
             continue
         Zw = Z * w[:, None]
@@ -99,7 +113,14 @@ def partition_log_likelihood(values, masks, labels, n_lags=5, ridge=1e-3):
         first[z[0]] += 1
     log_A = np.log(C / C.sum(1, keepdims=True))
     log_pi = np.log(first / first.sum())
-    starts = np.concatenate([[0], np.cumsum([len(v) for v in values])])
+    starts = np.concatenate([[0], np.cumsum(lengths)])
+    if cuts is not None:  # held-out: ln p(x[cut:] | x[:cut]), per observed held-out entry
+        total, count = 0.0, 0.0
+        for a, b, c in zip(starts[:-1], starts[1:], cuts):
+            total += float(messages.forward_backward(log_pi, log_A, lp[a:b]).log_likelihood
+                           - messages.forward_backward(log_pi, log_A, lp[a:a + c]).log_likelihood)
+            count += M[a + c:b].sum()
+        return total / count
     marginal = sum(float(messages.forward_backward(log_pi, log_A, lp[a:b]).log_likelihood)
                    for a, b in zip(starts[:-1], starts[1:]))
     emission = float(lp[np.arange(len(lab)), lab].sum())
@@ -152,7 +173,8 @@ def main(argv=None):
                        "n_reversals_per_worm": [int(((r[1:] == 1) & (r[:-1] == 0)).sum() + r[0]) for r in rev]}
     print(behaviour_stats, flush=True)
     idx = {n: i for i, n in enumerate(names)}
-    settings = [("derivative", 3, 0.01), ("derivative", 2, 0.01), ("trace", 2, 0.01), ("trace", 3, 0.01)]
+    settings = [("derivative", 3, 0.01), ("derivative", 2, 0.01), ("derivative", 5, 0.01), ("trace", 2, 0.01),
+                ("trace", 3, 0.01)]
     kw = dict(prior="none", prior_kwargs=None, n_lags=5, max_iter=args.max_iter, m_step_iter=30, tol=1e-6,
               n_init=3, init_iter=5)
     rows, fits, partitions = [], [], []
@@ -229,14 +251,16 @@ def main(argv=None):
                     r["median_variance"] = float(np.median(var[s]))
                 rows.append(r)
                 print(r, flush=True)
-        if S == 2:
+        if S in (2, 3):
             # Which partition of the bins does the likelihood prefer? Same emission family and
             # estimator for each partition.
             k_feat, _ = _kmeans_features(traces, 3.0, fs)
-            cands = {"reversal (behaviour labels)": [r.copy() for r in rev],
-                     "hmmglm states (EM)": decoded["hmmglm"], "gaussian_hmm states (EM)": decoded["gaussian_hmm"],
-                     "kmeans (k = 2, smoothed derivatives)": kmeans_states(k_feat, k_feat, 2, random_state=0),
-                     "one state": [np.zeros(T, int) for _ in range(n_worms)]}
+            cands = {f"hmmglm states (EM, S = {S})": decoded["hmmglm"],
+                     f"gaussian_hmm states (EM, S = {S})": decoded["gaussian_hmm"],
+                     f"kmeans (k = {S}, smoothed derivatives)": kmeans_states(k_feat, k_feat, S, random_state=0)}
+            if S == 2:
+                cands = {"reversal (behaviour labels)": [r.copy() for r in rev], **cands,
+                         "one state": [np.zeros(T, int) for _ in range(n_worms)]}
             jac = sum(prep.log_det_jacobian(masks)) / float(sum(m.sum() for m in masks))
             for pname, labels in cands.items():
                 out = partition_log_likelihood(values, masks, labels)
@@ -249,12 +273,12 @@ def main(argv=None):
             # A sticky Dirichlet prior (κ pseudo-counts on each self-transition) adds
             # κ Σ_s ln A_ss to a partition's objective: the κ at which the reversal partition
             # would catch up with the EM partition of the HMM-GLM.
-            lab, em = partitions[-5], partitions[-4]
-            gap = (em["marginal_ll_per_entry"] - lab["marginal_ll_per_entry"]) * lab["n_entries"]
-            gain = lab["sum_log_self_transition"] - em["sum_log_self_transition"]
-            for row in partitions[-5:]:
-                row["sticky_kappa_to_reach_hmmglm_partition"] = gap / gain if gain > 0 else np.inf
-                row["n_bins"] = int(n_worms * T)
+            if S == 2:
+                lab, em = partitions[-5], partitions[-4]
+                gap = (em["marginal_ll_per_entry"] - lab["marginal_ll_per_entry"]) * lab["n_entries"]
+                gain = lab["sum_log_self_transition"] - em["sum_log_self_transition"]
+                lab["sticky_kappa_to_reach_hmmglm_partition"] = gap / gain if gain > 0 else np.inf
+                lab["n_bins"] = int(n_worms * T)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(f"{args.out}.csv", index=False, float_format="%.4g")
     pd.DataFrame(partitions).to_csv(f"{args.out}_partitions.csv", index=False, float_format="%.5g")
