@@ -58,7 +58,8 @@ def dwell_s(z, fs):
     return {s: float(np.mean(r)) / fs for s, r in runs.items()}
 
 
-def partition_log_likelihood(values, masks, labels, n_lags=5, ridge=1e-3, test_fraction=0.25):
+def partition_log_likelihood(values, masks, labels, n_lags=5, ridge=1e-3, test_fraction=0.25,
+                             heldout_ridges=(1e-3, 0.1, 1.0, 10.0)):
     """Likelihood of a **hard partition** of the bins under the HMM-GLM's emission family.
 
     Given state labels (one int array per sequence), every state gets the Gaussian
@@ -72,7 +73,8 @@ def partition_log_likelihood(values, masks, labels, n_lags=5, ridge=1e-3, test_f
     ``heldout_ll_per_entry``: the emissions and chain fitted on the first
     ``1 − test_fraction`` of every sequence only, ``Σ ln p(x[cut:] | x[:cut])`` on the rest
     (forward filter), so partitions with more states gain nothing from their extra
-    parameters.
+    parameters; the best over ``heldout_ridges`` (ridge per bin of the state), so that a
+    partition with a small state is not penalised for overfitting it.
     """
     from neurodyn.states import messages
     from neurodyn.states.emissions import exponential_basis, history_features
@@ -85,8 +87,11 @@ def partition_log_likelihood(values, masks, labels, n_lags=5, ridge=1e-3, test_f
     cuts = [int(round(n * (1 - test_fraction))) for n in lengths]
     full = _partition_ll(X, M, Z, lab, labels, lengths, np.ones(len(X), bool), ridge)
     train = np.concatenate([np.arange(n) < c for n, c in zip(lengths, cuts)])
-    held = _partition_ll(X, M, Z, lab, [z[:c] for z, c in zip(labels, cuts)], lengths, train, ridge, cuts)
-    return {**full, "heldout_ll_per_entry": held}
+    held = {r: _partition_ll(X, M, Z, lab, [z[:c] for z, c in zip(labels, cuts)], lengths, train, r, cuts)
+            for r in heldout_ridges}
+    best = max(held, key=held.get)
+    return {**full, "heldout_ll_per_entry": held[best], "heldout_ridge": best,
+            **{f"heldout_ll_ridge_{r:g}": v for r, v in held.items()}}
 
 
 def _partition_ll(X, M, Z, lab, labels, lengths, train, ridge, cuts=None):
