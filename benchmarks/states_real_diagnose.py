@@ -8,7 +8,15 @@ worm (are states "which worm" states?), mean dwell time, time in reversal, mean 
 forward-circuit neurons (RIB, RID), mean behaviour (velocity, |head angle|, curvature),
 the innovation variance relative to the floor; and per fit, AMI of the states with
 reversals, with the sign of velocity, with the worm's identity and with the recording's
-halves; and which neurons dominate the state-discriminating log-likelihood.
+halves; and which neurons dominate the state-discriminating log-likelihood. The
+Gaussian HMM is fitted alongside, at S = 2 also with a sticky transition prior
+(``stickiness`` = 0.1 and 1 times the number of bins).
+
+Then, for S = 2 and 3, it asks which partition of the bins the likelihood prefers
+(:func:`partition_log_likelihood`): the reversal labels, the EM states of both models,
+k-means on smoothed derivatives and a single state, each given the HMM-GLM's emission
+family, in-sample and on the last quarter of every worm; and the sticky-prior strength
+at which the reversal partition would catch up with the HMM-GLM's.
 
 Usage::
 
@@ -34,8 +42,7 @@ from states_real_worms import load_worms  # noqa: E402
 
 from neurodyn.data import build_cohort  # noqa: E402
 from neurodyn.states import metrics  # noqa: E402
-from neurodyn.states.baselines import GaussianHMM  # noqa: E402
-from neurodyn.states.baselines import kmeans_states  # noqa: E402
+from neurodyn.states.baselines import GaussianHMM, kmeans_states  # noqa: E402
 from neurodyn.states.emissions import exponential_basis, history_features  # noqa: E402
 from neurodyn.states.real import (  # noqa: E402
     CausalPreprocessor, _decode, _fit_glm, _kmeans_features, shared_neurons)
@@ -74,10 +81,10 @@ def partition_log_likelihood(values, masks, labels, n_lags=5, ridge=1e-3, test_f
     ``1 − test_fraction`` of every sequence only, ``Σ ln p(x[cut:] | x[:cut])`` on the rest
     (forward filter), so partitions with more states gain nothing from their extra
     parameters; the best over ``heldout_ridges`` (ridge per bin of the state), so that a
-    partition with a small state is not penalised for overfitting it.
+    partition with a small state is not penalised for overfitting it. Missing entries
+    (0 in ``values``, False in ``masks``) are left out of the likelihood and the
+    variances but stay, at 0, in the least-squares targets and the history.
     """
-    from neurodyn.states import messages
-    from neurodyn.states.emissions import exponential_basis, history_features
     basis = exponential_basis(n_lags)
     X = np.concatenate(values)
     M = np.concatenate(masks).astype(float)
