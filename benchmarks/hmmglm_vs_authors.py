@@ -223,8 +223,8 @@ def main(args):
     seconds = time.perf_counter() - t0
     fn = {"weights": m.weights_, "types": m.types_, "bias": m.bias_, "log_transmat": m.params_.log_transmat,
           "log_initial": m.params_.log_initial, "prior_types": m.prior_adjacency_}
-    rows["neurodyn"] = {"fit_seconds": seconds, "dtype": str(m.weights_.dtype), "converged": bool(getattr(m, "converged_", False)),
-                        "n_iter": int(getattr(m, "n_iter_", len(m.history_) - 1)), "settings": "library defaults",
+    rows["neurodyn"] = {"fit_seconds": seconds, "dtype": str(m.weights_.dtype), "converged": bool(m.converged_),
+                        "n_iter": int(m.n_iter_), "settings": "library defaults",
                         **score(fn, test_x, test_z, truth, S)}
     print("neurodyn", json.dumps(rows["neurodyn"]), flush=True)
     res = {

@@ -234,3 +234,10 @@ def test_fast_logistic_equals_scipy_expit():
 
     eta = np.concatenate([np.linspace(-800, 800, 20001), [-np.inf, np.inf, 0.0]])
     np.testing.assert_allclose(_logistic(eta), expit(eta), rtol=4e-16, atol=0)
+
+
+def test_fast_softplus_equals_logaddexp():
+    from neurodyn.states.emissions import _softplus
+
+    eta = np.concatenate([np.linspace(-800, 800, 20001), [0.0]])
+    np.testing.assert_allclose(_softplus(eta), np.logaddexp(0.0, eta), rtol=1e-15, atol=2e-16)

@@ -260,7 +260,7 @@ class OneHotPrior:
 
     name = "onehot"
 
-    def __init__(self, tau: float = 0.2, n_kl_samples: int = 64, strength_sigma: float | None = 1.0,
+    def __init__(self, tau: float = 0.2, n_kl_samples: int = 16, strength_sigma: float | None = 1.0,
                  init_scale: float = 2.0, free_diagonal: bool = False, frozen_types: bool = False):
         if tau <= 0:
             raise InvalidInputError(f"prior tau: expected > 0, got {tau}")
@@ -279,6 +279,7 @@ class OneHotPrior:
     def draw_noise(self, shape, rng):
         """The fixed Gumbel draws of a fit (``shape`` = (S, N, N))."""
         self.gumbel = np.random.default_rng(rng).gumbel(size=(self.n_kl_samples, *shape, 3))
+        self._lse_neg_g = _lse_last(-self.gumbel)
         return self
 
     def init(self, W, rng):
@@ -369,7 +370,10 @@ class OneHotPrior:
         if self.gumbel is None or self.gumbel.shape[1:-1] != p["L"].shape[:-1]:
             raise InvalidInputError("OneHotPrior: call init (or draw_noise) before evaluating the prior")
         log_alpha = log_softmax(p["A0"], axis=-1)
-        v, dL, dla = concrete_log_ratio(p["L"][None], log_alpha[None, None], self.gumbel, return_grad=True)
+        if getattr(self, "_lse_neg_g", None) is None or self._lse_neg_g.shape != self.gumbel.shape[:-1]:
+            self._lse_neg_g = _lse_last(-self.gumbel)
+        v, dL, dla = concrete_log_ratio(p["L"][None], log_alpha[None, None], self.gumbel, return_grad=True,
+                                        lse_neg_g=self._lse_neg_g)
         v, dL, dla = v.mean(0), dL.mean(0), dla.mean(0)
         # dla sums to zero over types, so the log-softmax Jacobian of A0 drops out.
         g["L"], g["A0"] = dL, dla.sum(0)
@@ -426,13 +430,19 @@ class OneHotPrior:
         return out
 
 
-def concrete_log_ratio(L, log_alpha, g, return_grad: bool = False):
+def _lse_last(u):
+    """``logsumexp`` over the last axis (plain numpy: the KL term calls it many times)."""
+    m = u.max(-1, keepdims=True)
+    return (m + np.log(np.exp(u - m).sum(-1, keepdims=True)))[..., 0]
+
+
+def concrete_log_ratio(L, log_alpha, g, return_grad: bool = False, lse_neg_g=None):
     """``ln Concrete(a; α, τ) − ln Concrete(a; softmax L, τ)`` at ``a = softmax((L + g)/τ)``.
 
     ``= Σ_i ln α_i − Σ_i L_i − k LSE_i(ln α_i − L_i − g_i) + k LSE_i(−g_i)``, independent of
     τ; its mean over Gumbel draws ``g`` is ``−KL(q ‖ p)`` for ``q = Concrete(softmax L, τ)``
     and ``p = Concrete(α, τ)``. Broadcasts over leading axes; the last axis holds the ``k``
-    categories.
+    categories. ``lse_neg_g``: ``LSE(−g)`` when already computed.
 
     Returns
     -------
@@ -441,11 +451,16 @@ def concrete_log_ratio(L, log_alpha, g, return_grad: bool = False):
     """
     k = np.shape(g)[-1]
     u = log_alpha - L - g
-    lse = logsumexp(u, axis=-1, keepdims=True)
-    value = np.sum(log_alpha - L, axis=-1) - k * lse[..., 0] + k * logsumexp(-g, axis=-1)
+    m = u.max(-1, keepdims=True)
+    e = np.exp(u - m)
+    z = e.sum(-1, keepdims=True)
+    lse = m[..., 0] + np.log(z[..., 0])
+    if lse_neg_g is None:
+        lse_neg_g = _lse_last(-g)
+    value = np.sum(log_alpha - L, axis=-1) - k * lse + k * lse_neg_g
     if not return_grad:
         return value
-    r = np.exp(u - lse)
+    r = e / z
     return value, k * r - 1.0, 1.0 - k * r
 
 
