@@ -367,8 +367,12 @@ def expected_log_likelihood(emission, x, H, W, b, gamma, noise=None, const: bool
     return value, dW, db
 
 
-def posterior_blocks(x, H, gamma, floor: float):
+def posterior_blocks(x, H, gamma, floor: float, dtype=None):
     """Per state, the bins whose posterior weight exceeds ``floor``.
+
+    ``dtype`` (e.g. ``np.float32``): store the blocks in that precision, so that every
+    evaluation on them runs in it (the truncated M-step; its result is accepted only
+    after an exact float64 check).
 
     Returns
     -------
@@ -379,7 +383,8 @@ def posterior_blocks(x, H, gamma, floor: float):
     blocks = []
     for s in range(gamma.shape[1]):
         idx = np.flatnonzero(gamma[:, s] > floor)
-        blocks.append((x[idx], H[idx], gamma[idx, s]))
+        blk = (x[idx], H[idx], gamma[idx, s])
+        blocks.append(blk if dtype is None else tuple(np.asarray(a, dtype) for a in blk))
     return blocks
 
 
@@ -418,7 +423,7 @@ def gauss_log_prob(emission, x, mu, var, noise=None, const: bool = True, grad: b
     """
     sd = np.sqrt(var + _VAR_FLOOR)
     value = dmu = dsd = 0.0
-    for node, w in zip(GH_NODES, GH_WEIGHTS):
+    for node, w in zip(GH_NODES.tolist(), GH_WEIGHTS.tolist()):  # Python floats keep float32 inputs float32
         eta = mu + node * sd if node else mu
         if grad:
             lp, dlp = emission.log_prob_and_grad(x, eta, noise, const)
@@ -466,12 +471,13 @@ def moment_expected_log_likelihood(emission, x, H, W_mean, W_var, b, gamma, nois
     for s, (xs, Hs, g) in enumerate(blocks):
         if g.size == 0:
             continue
+        dt = Hs.dtype  # float32 blocks: the whole evaluation runs in float32
         H2 = Hs * Hs
-        mu = Hs @ W_mean[s].T
-        mu += b[s]
-        var = H2 @ W_var[s].T
-        lp, dmu, dvar = gauss_log_prob(emission, xs, mu, var, None if noise is None else noise[s], const)
-        value += float(g @ lp.sum(1))
+        mu = Hs @ W_mean[s].T.astype(dt)
+        mu += b[s].astype(dt)
+        var = H2 @ W_var[s].T.astype(dt)
+        lp, dmu, dvar = gauss_log_prob(emission, xs, mu, var, None if noise is None else noise[s].astype(dt), const)
+        value += float(np.dot(g.astype(np.float64), lp.sum(1, dtype=np.float64)))
         dmu *= g[:, None]
         dvar *= g[:, None]
         dWm[s] = dmu.T @ Hs
