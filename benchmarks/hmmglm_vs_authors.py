@@ -18,7 +18,7 @@ Protocol (their demo notebook ``hmmglm/hmmglm/deprecated/demo.ipynb``):
   fresh Gumbel-softmax sample of the types in every step and their logit correction
   (``correct_extreme_onehot``) after it; evaluation with the hard argmax types;
 - neurodyn: ``HMMGLM(5, prior="onehot", link="sigmoid", random_state=seed)`` with library
-  defaults (no setting changed for this data), float64;
+  defaults (no setting changed for this data), float64 (its truncated M-steps float32);
 - both on the same machine, with the same number of threads (``--threads``: torch
   ``set_num_threads`` and the BLAS/OpenMP variables, set before numpy and torch load).
 
@@ -223,7 +223,8 @@ def main(args):
     seconds = time.perf_counter() - t0
     fn = {"weights": m.weights_, "types": m.types_, "bias": m.bias_, "log_transmat": m.params_.log_transmat,
           "log_initial": m.params_.log_initial, "prior_types": m.prior_adjacency_}
-    rows["neurodyn"] = {"fit_seconds": seconds, "dtype": str(m.weights_.dtype), "converged": bool(m.converged_),
+    rows["neurodyn"] = {"fit_seconds": seconds, "dtype": "float64 (truncated M-steps float32)",
+                        "converged": bool(m.converged_),
                         "n_iter": int(m.n_iter_), "settings": "library defaults",
                         **score(fn, test_x, test_z, truth, S)}
     print("neurodyn", json.dumps(rows["neurodyn"]), flush=True)
@@ -234,7 +235,8 @@ def main(args):
         "threads": args.threads,
         "blas": [{k: i.get(k) for k in ("internal_api", "num_threads")} for i in threadpool_info()],
         "torch_threads": torch.get_num_threads(),
-        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "torch": torch.__version__},
+        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "torch": torch.__version__,
+                    "load_average_at_end": os.getloadavg()},
         **rows,
     }
     if "authors" in rows:
