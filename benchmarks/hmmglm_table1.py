@@ -9,8 +9,8 @@ half-extreme rule over all states' weights; the prior metric's headline is the a
 rule (the balanced rule is an extra column). Writes every repeat and the Table 1 layout
 (mean ± sd) per generator.
 
-    .venv/bin/python benchmarks/hmmglm_table1.py --repeats 3 --n-train 10 --n-test 5 \
-        --n-time 2000 --out benchmarks/results/hmmglm_table1
+    .venv/bin/python benchmarks/hmmglm_table1.py --repeats 5 --n-train 5 --n-test 3 \
+        --n-time 2000 --out benchmarks/results/hmmglm_table1_r5
 """
 
 from __future__ import annotations
