@@ -19,7 +19,9 @@ from neurodyn.states.synthetic import paper_dataset, paper_parameters, sample_hm
         ("poisson", "gaussian", {}),
         ("poisson", "onehot", {}),
         ("bernoulli", "gaussian", {}),
+        ("bernoulli", "onehot", {}),
         ("gaussian", "none", {}),
+        ("gaussian", "onehot", {"free_diagonal": True}),
     ],
 )
 def test_em_never_decreases_objective(emission, prior, kw):
@@ -30,7 +32,7 @@ def test_em_never_decreases_objective(emission, prior, kw):
     if emission == "gaussian":
         seqs = [x + 0.1 * np.random.default_rng(0).normal(size=x.shape) for x in seqs]
     p = fit_hmmglm(seqs, 3, emission=emission, prior=prior, prior_kwargs=kw, max_iter=8, m_step_iter=10,
-                   tol=0, polish_iter=0, state_bias=emission == "gaussian", log_every=0)
+                   tol=0, state_bias=emission == "gaussian", log_every=0)
     h = np.array(p.history)
     assert len(h) == 9
     assert np.all(np.diff(h) >= -1e-8 * np.abs(h[:-1])), np.diff(h)
@@ -73,6 +75,7 @@ def test_screened_restarts_continue_the_best_one():
     # With the Gaussian warm start the one-hot fit continues from the best screened start.
     ohg = HMMGLM(3, prior="onehot", n_init=2, init_iter=2, warm_start="gaussian", max_iter=4, m_step_iter=5,
                  polish_iter=1, log_every=0).fit(seqs)
+    assert ohg.n_iter_ == 4 + 4 + 1 and not ohg.converged_
     assert ohg.weights_.shape == (3, 6, 6) and np.isfinite(ohg.history_).all()
     with pytest.raises(InvalidInputError, match="init_iter"):
         fit_hmmglm(seqs, 3, n_init=2, init_iter=0)
@@ -133,8 +136,8 @@ def test_gaussian_ar_single_state_recovers_weights():
 @pytest.mark.parametrize("prior", ["gaussian", "onehot"])
 def test_generator_and_fit_recover_planted_states(prior):
     truth, train, test = paper_dataset(3, n_train=2, n_test=1, n_time=1500, n_states=3, n_neurons=8)
-    m = HMMGLM(3, link="sigmoid", prior=prior, max_iter=15, m_step_iter=15, polish_iter=3,
-               random_state=0, log_every=0).fit([x for x, _ in train])
+    m = HMMGLM(3, link="sigmoid", prior=prior, max_iter=15, m_step_iter=15, random_state=0,
+               log_every=0).fit([x for x, _ in train])
     x, z = test[0]
     zhat = m.predict(x)
     assert metrics.state_accuracy(z, zhat, 3) > 0.9
@@ -195,7 +198,7 @@ def test_benchmark_repeat_and_table_layout():
 
     rows = [
         run_synthetic_repeat(s, n_states=2, n_neurons=4, n_train=1, n_test=1, n_time=300,
-                             fit={"max_iter": 2, "m_step_iter": 3, "polish_iter": 1, "log_every": 0},
+                             fit={"max_iter": 2, "m_step_iter": 3, "log_every": 0},
                              ohg_warm_start="gaussian")
         for s in (0, 1)
     ]

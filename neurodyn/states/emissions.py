@@ -44,6 +44,9 @@ __all__ = [
     "poisson_constant",
     "posterior_blocks",
     "blocks_expected_log_likelihood",
+    "gauss_log_prob",
+    "moment_log_likelihood",
+    "moment_expected_log_likelihood",
 ]
 
 _BOUND = 1e-8  # floor of the bounded sigmoid link (paper's generator)
@@ -61,6 +64,22 @@ def _logistic(eta):
         np.exp(out, out=out)
     out += 1.0
     np.reciprocal(out, out=out)
+    return out
+
+
+def _softplus(eta):
+    """``ln(1 + e^η)`` as ``max(η, 0) + ln(1 + e^{−|η|})``.
+
+    Several times faster than ``np.logaddexp(0, η)`` (and than ``log1p``, which numpy
+    does not vectorise in float64); ``ln(1 + u)`` for ``u = e^{−|η|} ∈ (0, 1]`` has an
+    absolute error below 1e-16.
+    """
+    out = np.abs(eta)
+    np.negative(out, out=out)
+    np.exp(out, out=out)
+    out += 1.0
+    np.log(out, out=out)
+    out += np.maximum(eta, 0.0)
     return out
 
 
@@ -130,7 +149,7 @@ class Emission(Protocol):
 
     def init_noise(self, x, n_states): ...  # None or (S, N)
 
-    def update_noise(self, x, eta, gamma): ...  # closed-form M-step, None or (S, N)
+    def update_noise(self, x, eta, gamma, extra=None): ...  # closed-form M-step, None or (S, N)
 
     def validate(self, x, where: str): ...
 
@@ -155,7 +174,7 @@ class PoissonGLM:
     def rate(self, eta):
         """``λ = f(η)`` and ``f'(η)``."""
         if self.link == "softplus":
-            return np.logaddexp(0.0, eta), _logistic(eta)
+            return _softplus(eta), _logistic(eta)
         if self.link == "sigmoid":
             s = _logistic(eta)
             lam = s * (1 - _BOUND)
@@ -193,7 +212,7 @@ class PoissonGLM:
     def init_noise(self, x, n_states):
         return None
 
-    def update_noise(self, x, eta, gamma):
+    def update_noise(self, x, eta, gamma, extra=None):
         return None
 
     def validate(self, x, where):
@@ -218,7 +237,7 @@ class BernoulliGLM:
     def init_noise(self, x, n_states):
         return None
 
-    def update_noise(self, x, eta, gamma):
+    def update_noise(self, x, eta, gamma, extra=None):
         return None
 
     def validate(self, x, where):
@@ -260,9 +279,15 @@ class GaussianGLM:
         v = np.maximum(np.var(x, axis=0), self.min_variance)
         return np.tile(v, (n_states, 1))
 
-    def update_noise(self, x, eta, gamma):
-        """Weighted residual variance per state and neuron (exact M-step given η)."""
+    def update_noise(self, x, eta, gamma, extra=None):
+        """Weighted residual variance per state and neuron (exact M-step given η).
+
+        ``extra`` (T, S, N): variance of the pre-activation under random weights, added to
+        the squared residual (``E[(x − η)²] = (x − E η)² + Var η``).
+        """
         r2 = (x[:, None, :] - eta) ** 2  # (T, S, N)
+        if extra is not None:
+            r2 += extra
         w = gamma.sum(0)[:, None]  # (S, 1)
         var = np.einsum("ts,tsn->sn", gamma, r2) / np.maximum(w, 1e-12)
         return np.maximum(var, self.min_variance)
@@ -342,8 +367,12 @@ def expected_log_likelihood(emission, x, H, W, b, gamma, noise=None, const: bool
     return value, dW, db
 
 
-def posterior_blocks(x, H, gamma, floor: float):
+def posterior_blocks(x, H, gamma, floor: float, dtype=None):
     """Per state, the bins whose posterior weight exceeds ``floor``.
+
+    ``dtype`` (e.g. ``np.float32``): store the blocks in that precision, so that every
+    evaluation on them runs in it (the truncated M-step; its result is accepted only
+    after an exact float64 check).
 
     Returns
     -------
@@ -354,7 +383,8 @@ def posterior_blocks(x, H, gamma, floor: float):
     blocks = []
     for s in range(gamma.shape[1]):
         idx = np.flatnonzero(gamma[:, s] > floor)
-        blocks.append((x[idx], H[idx], gamma[idx, s]))
+        blk = (x[idx], H[idx], gamma[idx, s])
+        blocks.append(blk if dtype is None else tuple(np.asarray(a, dtype) for a in blk))
     return blocks
 
 
@@ -375,3 +405,82 @@ def blocks_expected_log_likelihood(emission, blocks, W, b, noise=None, const: bo
         db[s] = dlp.sum(0)
     return value, dW, db
 
+
+
+# Three-point Gauss–Hermite rule for E[f(μ + σ Z)], Z ~ N(0, 1): exact for polynomials of
+# degree <= 5 (so for the Gaussian emission's quadratic log-density).
+GH_NODES = np.array([0.0, np.sqrt(3.0), -np.sqrt(3.0)])
+GH_WEIGHTS = np.array([2.0 / 3.0, 1.0 / 6.0, 1.0 / 6.0])
+_VAR_FLOOR = 1e-12  # keeps d/dvar finite where the pre-activation has no variance
+
+
+def gauss_log_prob(emission, x, mu, var, noise=None, const: bool = True, grad: bool = True):
+    """``E[ln p(x | η)]`` for ``η ~ N(μ, var)`` (three-point Gauss–Hermite) and its derivatives.
+
+    Returns
+    -------
+    value, dmu, dvar : ndarray, shape of ``mu`` (``dmu``, ``dvar`` only with ``grad``)
+    """
+    sd = np.sqrt(var + _VAR_FLOOR)
+    value = dmu = dsd = 0.0
+    for node, w in zip(GH_NODES.tolist(), GH_WEIGHTS.tolist()):  # Python floats keep float32 inputs float32
+        eta = mu + node * sd if node else mu
+        if grad:
+            lp, dlp = emission.log_prob_and_grad(x, eta, noise, const)
+            dmu = dmu + w * dlp
+            if node:
+                dsd = dsd + (w * node) * dlp
+        else:
+            lp = emission.log_prob(x, eta, noise) if const else emission.log_prob_and_grad(x, eta, noise, False)[0]
+        value = value + w * lp
+    if not grad:
+        return value
+    return value, dmu, dsd / (2.0 * sd)
+
+
+def moment_log_likelihood(emission, x, H, W_mean, W_var, b, noise=None, x_const=None) -> np.ndarray:
+    """Per-bin, per-state ``E_q[ln p(x_t | z_t = s)]`` (T, S) when the weights are random with
+    independent entries of mean ``W_mean`` and variance ``W_var`` (both (S, N, N)): the
+    pre-activation ``η = b + W h`` is taken as Gaussian with mean ``b + W_mean h`` and
+    variance ``W_var h²`` (local reparameterisation), its expectation by Gauss–Hermite."""
+    mu = linear_predictor(H, W_mean, b)
+    var = linear_predictor(H * H, W_var, np.zeros_like(b))
+    if x_const is not None and emission.name == "poisson":
+        return gauss_log_prob(emission, x[:, None, :], mu, var, noise, const=False, grad=False).sum(2) + x_const[:, None]
+    return gauss_log_prob(emission, x[:, None, :], mu, var, noise, const=True, grad=False).sum(2)
+
+
+def moment_expected_log_likelihood(emission, x, H, W_mean, W_var, b, gamma, noise=None, const: bool = True,
+                                   blocks=None):
+    """``Σ_t Σ_s γ_t(s) E_q[ln p(x_t | z_t = s)]`` (see :func:`moment_log_likelihood`) and its
+    gradients in ``W_mean``, ``W_var`` and ``b``; ``blocks`` (from :func:`posterior_blocks`)
+    restricts each state to its kept bins.
+
+    Returns
+    -------
+    value : float
+    dW_mean, dW_var : ndarray, shape (S, N, N)
+    db : ndarray, shape (S, N)
+    """
+    S = W_mean.shape[0]
+    if blocks is None:
+        blocks = [(x, H, gamma[:, s]) for s in range(S)]
+    value = 0.0
+    dWm, dWv = np.zeros_like(W_mean), np.zeros_like(W_var)
+    db = np.zeros(b.shape)
+    for s, (xs, Hs, g) in enumerate(blocks):
+        if g.size == 0:
+            continue
+        dt = Hs.dtype  # float32 blocks: the whole evaluation runs in float32
+        H2 = Hs * Hs
+        mu = Hs @ W_mean[s].T.astype(dt)
+        mu += b[s].astype(dt)
+        var = H2 @ W_var[s].T.astype(dt)
+        lp, dmu, dvar = gauss_log_prob(emission, xs, mu, var, None if noise is None else noise[s].astype(dt), const)
+        value += float(np.dot(g.astype(np.float64), lp.sum(1, dtype=np.float64)))
+        dmu *= g[:, None]
+        dvar *= g[:, None]
+        dWm[s] = dmu.T @ Hs
+        dWv[s] = dvar.T @ H2
+        db[s] = dmu.sum(0)
+    return value, dWm, dWv, db

@@ -7,14 +7,19 @@ E-step: exact scaled forward–backward (:mod:`neurodyn.states.messages`). M-ste
 transition matrix and initial distribution in closed form from the expected counts; the
 GLM weights, biases and prior parameters jointly by L-BFGS on
 
-    −[ Q_e(W(θ), b) + ln p(θ) ] / n_bins
+    −[ Q_e(θ, b) + ln p(θ) ] / n_bins
 
 with analytic gradients (:func:`~neurodyn.states.emissions.expected_log_likelihood`
-and each prior's ``pullback``/``log_prior``), warm-started from the previous M-step and
-truncated to the bins each state explains (posterior above ``m_step_floor``) when that
-still raises the exact objective;
-Gaussian variances by their exact closed-form update. Every step increases
-``ln p(x) + ln p(θ)``, so the objective history is non-decreasing (tested).
+and each prior's ``pullback_moments``/``log_prior``), warm-started from the previous
+M-step and truncated to the bins each state explains (posterior above ``m_step_floor``)
+when that still raises the exact objective; Gaussian variances by their exact
+closed-form update. For the one-hot prior the per-state types are latent and the
+objective is a deterministic evidence lower bound (``Q_e`` the expectation under the
+types' Concrete posterior, ``ln p(θ)`` the negative KL to the shared Concrete prior; the
+shared logits ``A0`` are then maximised exactly): see
+:class:`~neurodyn.states.priors.OneHotPrior`. Every step increases the objective, so the
+history is non-decreasing (tested); EM stops when its relative change falls below
+``tol`` (``converged``) or after ``max_iter`` iterations.
 
 Usage::
 
@@ -24,14 +29,12 @@ Usage::
 
 from __future__ import annotations
 
-import inspect
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
-
 import numpy as np
 from scipy.optimize import minimize
+from sklearn.base import BaseEstimator
 
 from neurodyn.errors import InvalidInputError
 from neurodyn.progress import Progress
@@ -44,6 +47,8 @@ from neurodyn.states.emissions import (
     history_features,
     linear_predictor,
     make_emission,
+    moment_expected_log_likelihood,
+    moment_log_likelihood,
     poisson_constant,
     posterior_blocks,
 )
@@ -78,6 +83,12 @@ class HMMGLMParams:
         The objective ``ln p(x) + ln p(θ)`` after each E-step.
     m_steps : dict
         How many M-steps were ``truncated`` (accepted) and ``exact``.
+    converged : bool
+        EM reached its tolerance (in the last stage).
+    n_iter : int
+        EM iterations run (all stages).
+    gumbel : ndarray or None
+        The one-hot prior's fixed Gumbel draws of the KL term.
     """
 
     log_initial: np.ndarray
@@ -87,6 +98,9 @@ class HMMGLMParams:
     noise: np.ndarray | None = None
     history: list = field(default_factory=list)
     m_steps: dict = field(default_factory=dict)
+    converged: bool = False
+    n_iter: int = 0
+    gumbel: np.ndarray | None = None
 
 
 def prepare_sequences(sequences, basis):
@@ -116,6 +130,20 @@ def prepare_sequences(sequences, basis):
     X = np.concatenate(seqs)
     H = np.concatenate([history_features(s, basis) for s in seqs])
     return X, H, [len(s) for s in seqs]
+
+
+def prior_log_likelihood(emission, X, H, prior, theta, S, noise=None, x_const=None):
+    """Per-bin, per-state emission log-likelihood (T, S) under the prior's weights.
+
+    For the one-hot prior this is ``E_q[ln p(x_t | z_t = s, W_s)]`` under the types'
+    posterior (:func:`~neurodyn.states.emissions.moment_log_likelihood`), the emission
+    term of the evidence lower bound; the E-step's forward–backward runs on it.
+    """
+    W, V = prior.moments(theta)
+    b = _bias_full(theta["bias"], S)
+    if V is None:
+        return emission_log_likelihood(emission, X, H, W, b, noise, x_const)
+    return moment_log_likelihood(emission, X, H, W, V, b, noise, x_const)
 
 
 def _e_step(ll, lengths, log_initial, log_transmat):
@@ -169,19 +197,25 @@ def m_step_objective(theta, emission, prior, X, H, gamma, noise, S, bias_l2=0.0,
     ``blocks`` (from :func:`~neurodyn.states.emissions.posterior_blocks`) replaces the
     dense ``Q_e`` by its truncation to the bins kept per state.
 
+    With random weights (one-hot prior: ``prior.moments`` gives a variance), ``Q_e`` is
+    the expectation under the types' posterior (:func:`moment_expected_log_likelihood`).
+
     Returns
     -------
     value : float
     grad : dict of ndarray, same keys and shapes as ``theta``
     """
     b = _bias_full(theta["bias"], S)
-    W = prior.weights(theta)
-    if blocks is not None:
-        q, dW, db = blocks_expected_log_likelihood(emission, blocks, W, b, noise, const=False)
+    W, V = prior.moments(theta)
+    if V is not None:
+        q, dW, dV, db = moment_expected_log_likelihood(emission, X, H, W, V, b, gamma, noise, const=False,
+                                                       blocks=blocks)
+    elif blocks is not None:
+        (q, dW, db), dV = blocks_expected_log_likelihood(emission, blocks, W, b, noise, const=False), None
     else:
-        q, dW, db = expected_log_likelihood(emission, X, H, W, b, gamma, noise, const=False)
+        (q, dW, db), dV = expected_log_likelihood(emission, X, H, W, b, gamma, noise, const=False), None
     lp, glp = prior.log_prior(theta)
-    g = prior.pullback(theta, dW)
+    g = prior.pullback_moments(theta, dW, dV)
     grad = {k: -(g[k] + glp[k]) for k in g}
     grad["bias"] = -(db if theta["bias"].ndim == 2 else db.sum(0))
     value = -(q + lp)
@@ -199,8 +233,7 @@ def _exact_m_objective(theta, emission, prior, X, H, gamma, noise, S, x_const=No
     different ``theta`` compare.
     """
     if ll is None:
-        ll = emission_log_likelihood(emission, X, H, prior.weights(theta), _bias_full(theta["bias"], S), noise,
-                                     x_const)
+        ll = prior_log_likelihood(emission, X, H, prior, theta, S, noise, x_const)
     return -(float(np.einsum("ts,ts->", gamma, ll)) + prior.log_prior(theta)[0])
 
 
@@ -228,7 +261,9 @@ def _m_step(theta, emission, prior, X, H, gamma, noise, S, maxiter, scale, floor
         return packer.unpack(res.x)
 
     if floor > 0:
-        blocks = posterior_blocks(X, H, gamma, floor)
+        # Random weights (one-hot prior): the truncated step runs in float32 (about twice as
+        # fast); it is kept only if the exact float64 objective improves.
+        blocks = posterior_blocks(X, H, gamma, floor, np.float32 if prior.moments(theta)[1] is not None else None)
         kept = sum(len(g) for _, _, g in blocks)
         if kept < 0.8 * gamma.size:  # worth it once a fifth of the (bin, state) terms drop out
             cand = solve(blocks)
@@ -289,8 +324,8 @@ def fit_hmmglm(
     prior_kwargs: dict | None = None,
     state_bias: bool = False,
     n_lags: int = 5,
-    max_iter: int = 50,
-    m_step_iter: int = 30,
+    max_iter: int = 100,
+    m_step_iter: int = 200,
     m_step_floor: float = POSTERIOR_FLOOR,
     tol: float = 1e-6,
     init_noise: float = 0.5,
@@ -298,9 +333,9 @@ def fit_hmmglm(
     learn_initial: bool = True,
     n_init: int = 1,
     init_iter: int | None = None,
-    polish_iter: int = 10,
-    warm_start: str | None = None,
-    random_state: int | None = 0,
+    polish_iter: int = 0,
+    warm_start: str | None = "gaussian",
+    random_state=0,
     log_every: int = 10,
 ) -> HMMGLMParams:
     """Fit an HMM-GLM by generalised EM (see module docstring).
@@ -316,14 +351,17 @@ def fit_hmmglm(
         Poisson link (ignored otherwise).
     prior : {"none", "gaussian", "onehot"}
     prior_kwargs : dict
-        ``l1`` (none), ``sigma`` (gaussian), ``tau`` (onehot).
+        ``l1`` (none), ``sigma`` (gaussian), ``tau``, ``n_kl_samples``,
+        ``free_diagonal`` (onehot; see :class:`~neurodyn.states.priors.OneHotPrior`).
     state_bias : bool
         One bias per state and neuron (else one per neuron shared by the states, as in
         the paper).
     n_lags : int
         History basis length ``K`` (basis ``φ_k ∝ e^{−k}``).
-    max_iter, m_step_iter : int
-        EM iterations and L-BFGS iterations per M-step.
+    max_iter : int
+        Most EM iterations (per stage: the Gaussian warm start and the one-hot fit each).
+    m_step_iter : int
+        L-BFGS iterations per M-step.
     m_step_floor : float
         Truncated M-step: each state's objective leaves out the bins where its posterior
         weight is at or below this, and the step is kept only if it raises the exact
@@ -331,7 +369,8 @@ def fit_hmmglm(
         continue until it converges again, so the result is a fixed point of exact EM.
         0 runs exact M-steps throughout.
     tol : float
-        Stop when the objective per bin rises by less than ``tol``.
+        Converged when the objective changes by less than ``tol`` relative to its value
+        between two EM iterations.
     init_noise : float
         Per-state weights start at the single-state GLM plus this many standard
         deviations of its weights of Gaussian noise.
@@ -344,31 +383,42 @@ def fit_hmmglm(
         of each (of the Gaussian warm start, when used), and run only the best to the
         end. None runs every restart to the end.
     polish_iter : int
-        One-hot prior only: after EM, round the types to one-hot and run this many
-        further EM iterations on strengths, biases, ``A0`` and the chain (the paper
-        evaluates with hard types; this refits the strengths for them).
-    warm_start : {None, "gaussian"}
-        One-hot prior only: first fit the Gaussian-prior model (``max_iter`` EM
-        iterations, σ = 1/3) and start the one-hot fit from its weights, biases, chain and
-        variances (helps autoregressive emissions, where the one-hot M-step from the
-        single-GLM start can settle on a poor optimum).
-    random_state : int or None
+        One-hot prior only, off by default: after EM, hold the types at their one-hot
+        argmax and run this many EM iterations on strengths, biases and the chain (a
+        different objective, likelihood with hard types; ``history`` then continues
+        with it).
+    warm_start : {"gaussian", None}
+        One-hot prior only: first fit the Gaussian-prior model (σ = 1/3) and start the
+        one-hot fit from its weights, biases, chain and variances (default). None starts
+        it from the single-state GLM like the other priors (a worse optimum on the tests'
+        generator).
+    random_state : int, numpy.random.Generator or None
+        Seeds the initial noise and the one-hot prior's Gumbel draws.
     log_every : int
         Log progress every ``log_every`` EM iterations (logger ``neurodyn.states``).
 
     Returns
     -------
     HMMGLMParams
-        With ``history`` the objective ``ln p(x) + ln p(θ)`` after each E-step.
+        With ``history`` the objective after each E-step (``ln p(x) + ln p(θ)``; for the
+        one-hot prior the evidence lower bound), ``converged`` and ``n_iter``.
     """
     if n_states < 1:
         raise InvalidInputError(f"n_states: expected >= 1, got {n_states}")
+    if max_iter < 0 or m_step_iter < 1:
+        raise InvalidInputError(f"max_iter, m_step_iter: expected >= 0 and >= 1, got {max_iter}, {m_step_iter}")
+    if not tol >= 0:
+        raise InvalidInputError(f"tol: expected >= 0, got {tol}")
     if n_init < 1 or (init_iter is not None and init_iter < 1):
         raise InvalidInputError(f"n_init, init_iter: expected >= 1, got {n_init}, {init_iter}")
+    if polish_iter < 0:
+        raise InvalidInputError(f"polish_iter: expected >= 0, got {polish_iter}")
     if not 0 <= m_step_floor < 1:
         raise InvalidInputError(f"m_step_floor: expected in [0, 1), got {m_step_floor}")
     if not 0 < sticky < 1 and n_states > 1:
         raise InvalidInputError(f"sticky: expected in (0, 1), got {sticky}")
+    if warm_start not in (None, "gaussian"):
+        raise InvalidInputError(f"warm_start: expected None or 'gaussian', got {warm_start!r}")
     em = make_emission(emission, **({"link": link} if emission == "poisson" else {}))
     pr = make_prior(prior, **(prior_kwargs or {}))
     basis = exponential_basis(n_lags)
@@ -377,6 +427,8 @@ def fit_hmmglm(
     S, N = n_states, X.shape[1]
     rng = np.random.default_rng(random_state)
     b_glm, W_glm = _glm_init(em, 1e-2 * X.shape[0] / 1000, X, H, state_bias, 200)
+    if hasattr(pr, "draw_noise"):  # one set of Gumbel draws per fit: every restart optimises the same objective
+        pr.draw_noise((S, N, N), rng)
     warm = warm_start == "gaussian" and prior == "onehot" and S > 1
     first = make_prior("gaussian") if warm else pr  # the prior of the first stage
     if S == 1:
@@ -387,12 +439,10 @@ def fit_hmmglm(
         W0 = W_glm[None] + init_noise * (W_glm.std() + 1e-3) * rng.standard_normal((S, N, N))
         if S == 1:
             W0 = W_glm[None].copy()
-        theta = pr.init(W0, rng)
+        theta = first.init(W0, rng)
         theta["bias"] = np.tile(b_glm, (S, 1)) if state_bias else b_glm.copy()
         if state_bias and S > 1:
             theta["bias"] = theta["bias"] + init_noise * X.std(0) * rng.standard_normal((S, N)) * 0.5
-        if warm:
-            theta = {**first.init(W0, rng), "bias": theta["bias"]}
         label = f"{r} (gaussian warm start)" if warm else r
         p = _run_em(em, first, theta, X, H, lengths, S, sticky, learn_initial, init_iter if screen else max_iter,
                     m_step_iter, tol, log_every, label, floor=m_step_floor)
@@ -409,11 +459,14 @@ def fit_hmmglm(
                              log_every, "best", m_step_floor, state_bias, rng, from_gaussian=True)
     if prior == "onehot" and polish_iter > 0:
         hard = make_prior("onehot", **{**(prior_kwargs or {}), "frozen_types": True})
-        theta = {**hard.harden(best.prior), "bias": best.bias if state_bias else best.bias[0]}
+        theta = {**best.prior, "bias": best.bias if state_bias else best.bias[0]}
         p = _run_em(em, hard, theta, X, H, lengths, S, sticky, learn_initial, polish_iter, m_step_iter, tol,
                     log_every, "polish", start=best, floor=m_step_floor)
         p.history = best.history + p.history
+        p.converged, p.n_iter = best.converged, best.n_iter + p.n_iter
         best = p
+    if getattr(pr, "gumbel", None) is not None:
+        best.gumbel = pr.gumbel
     return best
 
 
@@ -426,6 +479,7 @@ def _continue(em, pr, start, X, H, lengths, S, sticky, learn_initial, max_iter, 
     theta["bias"] = start.bias if state_bias else start.bias[0]
     p = _run_em(em, pr, theta, X, H, lengths, S, sticky, learn_initial, max_iter, m_step_iter, tol, log_every, label,
                 start=start, floor=floor)
+    p.n_iter += start.n_iter
     if not from_gaussian:
         p.history = start.history + p.history[1:]
     return p
@@ -444,12 +498,11 @@ def _run_em(em, pr, theta, X, H, lengths, S, sticky, learn_initial, max_iter, m_
     history = []
     x_const = poisson_constant(X) if em.name == "poisson" else None
     stats: dict[str, int] = {}
+    converged = False
     t0 = time.perf_counter()
     bar = Progress(max_iter + 1, f"EM restart {restart}", enabled=bool(log_every))
     for it in range(max_iter + 1):
-        W = pr.weights(theta)
-        b = _bias_full(theta["bias"], S)
-        ll = emission_log_likelihood(em, X, H, W, b, noise, x_const)
+        ll = prior_log_likelihood(em, X, H, pr, theta, S, noise, x_const)
         seq_ll, gamma, xi, first = _e_step(ll, lengths, log_pi0, log_A)
         obj = float(seq_ll.sum() + pr.log_prior(theta)[0])
         history.append(obj)
@@ -458,12 +511,13 @@ def _run_em(em, pr, theta, X, H, lengths, S, sticky, learn_initial, max_iter, m_
             log.info(
                 "restart %s EM iter %d: objective/bin %.6f (%.1f s)", restart, it, obj / n_bins, time.perf_counter() - t0
             )
-        if it == max_iter:
-            break
-        if it > 0 and (history[-1] - history[-2]) / n_bins < tol:
+        if it > 0 and abs(history[-1] - history[-2]) <= tol * abs(history[-2]):
             if floor == 0 or S == 1:
+                converged = True
                 break
             floor = 0.0  # converged with truncated M-steps: finish with exact ones
+        if it == max_iter:
+            break
         # M-step: closed-form Markov chain, L-BFGS for GLM + prior, exact noise.
         if S > 1:
             A = np.maximum(xi, 1e-300)
@@ -471,26 +525,32 @@ def _run_em(em, pr, theta, X, H, lengths, S, sticky, learn_initial, max_iter, m_
             if learn_initial:
                 log_pi0 = np.log(np.maximum(first / first.sum(), 1e-300))
         theta = _m_step(theta, em, pr, X, H, gamma, noise, S, m_step_iter, n_bins, floor, stats, ll, x_const)
+        if hasattr(pr, "update_hyper"):  # one-hot: A0 enters only the KL term, solved exactly
+            theta = pr.update_hyper(theta)
         if noise is not None:
-            eta = linear_predictor(H, pr.weights(theta), _bias_full(theta["bias"], S))
-            noise = em.update_noise(X, eta, gamma)
+            W, V = pr.moments(theta)
+            b = _bias_full(theta["bias"], S)
+            # Exact update of the Gaussian variance: E_q[(x − η)²] = (x − E η)² + Var η.
+            extra = None if V is None else linear_predictor(H * H, V, np.zeros_like(b))
+            noise = em.update_noise(X, linear_predictor(H, W, b), gamma, extra)
     bar.close()
-    log.info("restart %s done after %d EM iterations (M-steps: %s): objective/bin %.6f", restart, it, stats or "none",
-             history[-1] / n_bins)
+    log.info("restart %s: %d EM iterations, %s (M-steps: %s): objective/bin %.6f", restart, it,
+             "converged" if converged else "not converged", stats or "none", history[-1] / n_bins)
     bias = np.array(_bias_full(theta["bias"], S))
     prior_params = {k: v for k, v in theta.items() if k != "bias"}
-    return HMMGLMParams(log_pi0, log_A, bias, prior_params, noise, history, stats)
+    return HMMGLMParams(log_pi0, log_A, bias, prior_params, noise, history, stats, converged, it)
 
 
-class HMMGLM:
-    """Estimator wrapper around :func:`fit_hmmglm` (scikit-learn style).
+class HMMGLM(BaseEstimator):
+    """HMM-GLM estimator (scikit-learn conventions) around :func:`fit_hmmglm`.
 
-    Parameters are those of :func:`fit_hmmglm`. Fitted attributes: ``weights_``
-    (S, N, N) used for evaluation (hard one-hot types for the one-hot prior),
-    ``soft_weights_``, ``bias_`` (S, N), ``transmat_`` (S, S), ``initial_`` (S,),
+    Parameters are those of :func:`fit_hmmglm`, with the same defaults. Fitted
+    attributes: ``weights_`` (S, N, N) used for evaluation (hard one-hot types for the
+    one-hot prior), ``bias_`` (S, N), ``transmat_`` (S, S), ``initial_`` (S,),
     ``noise_`` (S, N) or None, ``types_`` (S, N, N) in {−1, 0, 1},
     ``prior_weights_`` (N, N), ``prior_adjacency_`` (N, N) in {−1, 0, 1},
-    ``history_`` (objective per EM iteration), ``params_`` (:class:`HMMGLMParams`).
+    ``prior_adjacency_balanced_``, ``history_`` (objective per EM iteration),
+    ``converged_``, ``n_iter_``, ``params_`` (:class:`HMMGLMParams`).
     """
 
     def __init__(
@@ -503,8 +563,8 @@ class HMMGLM:
         prior_kwargs: dict | None = None,
         state_bias: bool = False,
         n_lags: int = 5,
-        max_iter: int = 50,
-        m_step_iter: int = 30,
+        max_iter: int = 100,
+        m_step_iter: int = 200,
         m_step_floor: float = POSTERIOR_FLOOR,
         tol: float = 1e-6,
         init_noise: float = 0.5,
@@ -512,9 +572,9 @@ class HMMGLM:
         learn_initial: bool = True,
         n_init: int = 1,
         init_iter: int | None = None,
-        polish_iter: int = 10,
-        warm_start: str | None = None,
-        random_state: int | None = 0,
+        polish_iter: int = 0,
+        warm_start: str | None = "gaussian",
+        random_state=0,
         log_every: int = 10,
     ):
         self.n_states = n_states
@@ -538,11 +598,24 @@ class HMMGLM:
         self.random_state = random_state
         self.log_every = log_every
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in inspect.signature(type(self).__init__).parameters if k != "self"}
+    def fit(self, sequences, y=None) -> HMMGLM:
+        """Fit the model by generalised EM.
 
-    def fit(self, sequences) -> HMMGLM:
-        p = fit_hmmglm(sequences, self.n_states, **{k: v for k, v in self.get_params().items() if k != "n_states"})
+        Parameters
+        ----------
+        sequences : ndarray (T, N) or list of ndarray (T_i, N)
+            Observations (counts, binary events or continuous traces); sequences are
+            independent and share all parameters.
+        y : None
+            Ignored (scikit-learn convention).
+
+        Returns
+        -------
+        HMMGLM
+            The fitted estimator (``converged_`` says whether EM reached ``tol`` within
+            ``max_iter`` iterations).
+        """
+        p = fit_hmmglm(sequences, **self.get_params())
         self._set(p)
         return self
 
@@ -550,7 +623,6 @@ class HMMGLM:
         pr = make_prior(self.prior, **(self.prior_kwargs or {}))
         self.params_ = p
         self.weights_ = np.array(pr.hard_weights(p.prior))
-        self.soft_weights_ = np.array(pr.weights(p.prior))
         self.bias_ = p.bias
         self.transmat_ = np.exp(p.log_transmat)
         self.initial_ = np.exp(p.log_initial)
@@ -562,6 +634,8 @@ class HMMGLM:
             pr.prior_types(p.prior, balanced=True) if self.prior == "onehot" else self.prior_adjacency_
         )
         self.history_ = np.array(p.history)
+        self.converged_ = bool(p.converged)
+        self.n_iter_ = int(p.n_iter)
         self.n_features_in_ = self.weights_.shape[1]
 
     def _emission(self):

@@ -12,19 +12,18 @@ pulls a gradient in ``W`` back to its own parameters, and scores its log-density
   Gumbel-softmax (Concrete) prior with learned logits ``A0`` (N, N, 3) and
   temperature τ (paper: 0.2).
 
-The one-hot prior is fitted here deterministically: the types are relaxed points
-``a_s = softmax(L_s)`` with free logits ``L_s`` and the M-step maximises the likelihood
-plus the **ExpConcrete** log-density of ``ln a_s`` (Maddison, Mnih & Teh 2017, eq. 26,
-the Concrete density of eq. in the paper times the Jacobian of the log map), which —
-unlike the Concrete density on the simplex — is bounded, so MAP is well posed and EM is
-monotone. Its mode is ``a ∝ α^{1/τ}``: with τ = 0.2 the prior pushes every type toward
-the one-hot vertex that ``A0`` favours. Evaluation (``hard_weights``) uses the one-hot
-argmax of ``a_s``, as in the paper; adjacency is ``argmax − 1 ∈ {−1, 0, +1}``.
+The one-hot prior is fitted as a latent-variable model: the per-state types have a
+Concrete variational posterior with free logits ``L_s`` at the paper's temperature, and
+EM maximises a deterministic evidence lower bound (so it is monotone and converges); see
+:class:`OneHotPrior`. Evaluation
+(``hard_weights``) uses the one-hot argmax of ``L``, as in the paper; adjacency is
+``argmax − 1 ∈ {−1, 0, +1}``.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.optimize import minimize
 from scipy.special import expit, gammaln, log_softmax, logsumexp, softmax
 
 from neurodyn.errors import InvalidInputError
@@ -36,6 +35,7 @@ __all__ = [
     "make_prior",
     "concrete_log_density",
     "exp_concrete_log_density",
+    "concrete_log_ratio",
     "weights_to_types",
 ]
 
@@ -103,15 +103,17 @@ def weights_to_types(W) -> np.ndarray:
 
     Parameters
     ----------
-    W : ndarray, shape (..., N, N)
-        Thresholds are taken per matrix (the last two axes).
+    W : ndarray, shape (S, N, N) or (N, N)
+        The extremes are taken over the whole array, i.e. over **all** states' weights
+        (the paper's rule, eq. 8), not per state.
     """
     W = np.asarray(W, float)
-    hi = W.max(axis=(-2, -1), keepdims=True)
-    lo = W.min(axis=(-2, -1), keepdims=True)
+    hi, lo = W.max(), W.min()
     out = np.zeros(W.shape, dtype=np.int64)
-    out[(W >= hi / 2) & (hi > 0)] = 1
-    out[(W <= lo / 2) & (lo < 0)] = -1
+    if hi > 0:
+        out[W >= hi / 2] = 1
+    if lo < 0:
+        out[W <= lo / 2] = -1
     return out
 
 
@@ -126,6 +128,13 @@ class NoPrior:
 
     def init(self, W, rng):
         return {"W": np.array(W, float)}
+
+    def moments(self, p):
+        """Mean and variance of the weights (deterministic: variance None)."""
+        return self.weights(p), None
+
+    def pullback_moments(self, p, dW, dV=None):
+        return self.pullback(p, dW)
 
     def weights(self, p):
         return p["W"]
@@ -168,6 +177,13 @@ class GaussianPrior:
         W = np.array(W, float)
         return {"W": W, "W0": W.mean(0)}
 
+    def moments(self, p):
+        """Mean and variance of the weights (deterministic: variance None)."""
+        return self.weights(p), None
+
+    def pullback_moments(self, p, dW, dV=None):
+        return self.pullback(p, dW)
+
     def weights(self, p):
         return p["W"]
 
@@ -195,12 +211,41 @@ class GaussianPrior:
 
 
 class OneHotPrior:
-    """One-hot type prior ("OHG") with shared Concrete logits ``A0`` and temperature τ.
+    """One-hot type prior ("OHG"): Concrete types with shared logits ``A0``, temperature τ.
+
+    Model (the paper's): per state and ordered pair the connection type is a relaxed one-hot
+    ``a_s[n, n'] ∈ Δ²`` over (inh, none, exc) with prior ``Concrete(softmax A0[n, n'], τ)``
+    and ``W_s = (a_s^exc − a_s^inh) ⊙ softplus(ρ_s)``.
+
+    Fitting (variational EM): the types are latent, with a posterior of the same family,
+    ``q(a_s[n, n']) = Concrete(softmax L_s[n, n'], τ)`` with free logits ``L``. The
+    objective is the evidence lower bound ``E_q[ln p(x | W)] − KL(q ‖ p)``:
+
+    - ``KL``: per pair, the log density ratio at a Gumbel-softmax sample
+      ``a = softmax((L + g)/τ)`` has the closed form :func:`concrete_log_ratio` (the
+      ``(τ+1) ln a`` terms cancel); it is averaged over ``n_kl_samples`` Gumbel draws made
+      once per fit (common random numbers), so the term is a smooth, deterministic
+      function of ``L`` and ``A0``.
+    - ``E_q[ln p(x | W)]``: through the mean and variance of each weight under ``q``
+      (:meth:`moments`, at the τ → 0 values of the type moments: a Concrete sample at
+      τ = 0.2 lies within ``e^{−Δ/τ}`` of a vertex), the pre-activation taken as Gaussian
+      and the expectation by Gauss–Hermite quadrature
+      (:func:`~neurodyn.states.emissions.moment_log_likelihood`).
+
+    Evaluation (``hard_weights``) uses the one-hot argmax of ``L``, as in the paper;
+    adjacency is ``argmax − 1``.
 
     Parameters
     ----------
     tau : float
         Concrete temperature (paper: 0.2).
+    n_kl_samples : int
+        Gumbel draws of the KL term's sample average.
+    strength_sigma : float or None
+        Standard deviation of a Gaussian prior ``ρ ~ N(0, σ²)`` on the strength logits
+        (strength ``softplus(ρ)``, 0.69 at ρ = 0, where the authors' code starts them).
+        Without it "exc/inh with strength → 0" and "none" are the same model and EM drifts
+        along that ridge without converging. None: no prior on ρ.
     init_scale : float
         Logit given to the sign of an initial weight of one standard deviation.
     free_diagonal : bool
@@ -209,94 +254,152 @@ class OneHotPrior:
         where the self term models the indicator's decay rather than a connection; the
         paper's synthetic protocol types the diagonal like any pair (False).
     frozen_types : bool
-        Hold the type logits fixed (used after rounding the types to one-hot).
+        Hold the types at the one-hot argmax of ``L`` (no KL term): refits strengths,
+        biases and the chain for the hard types used in evaluation.
     """
 
     name = "onehot"
 
-    def __init__(self, tau: float = 0.2, init_scale: float = 2.0, frozen_types: bool = False,
-                 free_diagonal: bool = False):
+    def __init__(self, tau: float = 0.2, n_kl_samples: int = 16, strength_sigma: float | None = 1.0,
+                 init_scale: float = 2.0, free_diagonal: bool = False, frozen_types: bool = False):
         if tau <= 0:
             raise InvalidInputError(f"prior tau: expected > 0, got {tau}")
+        if int(n_kl_samples) < 1:
+            raise InvalidInputError(f"prior n_kl_samples: expected >= 1, got {n_kl_samples}")
         self.tau = float(tau)
+        self.n_kl_samples = int(n_kl_samples)
+        if strength_sigma is not None and strength_sigma <= 0:
+            raise InvalidInputError(f"prior strength_sigma: expected > 0 or None, got {strength_sigma}")
+        self.strength_sigma = None if strength_sigma is None else float(strength_sigma)
         self.init_scale = float(init_scale)
         self.free_diagonal = bool(free_diagonal)
-        # Frozen types: the logits L are held fixed (used to refit strengths after the
-        # types have been rounded to one-hot).
         self.frozen_types = bool(frozen_types)
+        self.gumbel = None  # (n_kl_samples, S, N, N, 3), drawn by draw_noise
 
-    def harden(self, p, scale: float = 30.0):
-        """Parameters with the types rounded to one-hot (logits ``scale`` apart)."""
-        onehot = np.eye(3)[np.argmax(p["L"], axis=-1)]
-        return {**p, "L": scale * onehot}
+    def draw_noise(self, shape, rng):
+        """The fixed Gumbel draws of a fit (``shape`` = (S, N, N))."""
+        self.gumbel = np.random.default_rng(rng).gumbel(size=(self.n_kl_samples, *shape, 3))
+        self._lse_neg_g = _lse_last(-self.gumbel)
+        return self
 
     def init(self, W, rng):
         W = np.array(W, float)
+        if self.gumbel is None or self.gumbel.shape[1:-1] != W.shape:
+            self.draw_noise(W.shape, rng)
         z = W / (W.std() + 1e-12) * self.init_scale
         L = np.stack([-z, np.full_like(z, self.init_scale), z], axis=-1)
         rho = _inv_softplus(np.maximum(np.abs(W), 0.1 * np.abs(W).mean() + 1e-3))
-        p = {"rho": rho, "L": L, "A0": np.zeros(W.shape[1:] + (3,))}
+        p = {"rho": rho, "L": L}
         if self.free_diagonal:
             p["diag"] = np.diagonal(W, axis1=1, axis2=2).copy()
-            off = ~np.eye(W.shape[1], dtype=bool)
-            L[:, ~off] = 0.0
-            z = z[:, off]
-            L[:, off] = np.stack([-z, np.full_like(z, self.init_scale), z], axis=-1)
-            # Start the shared logits at the initial types, not at the uniform point,
-            # whose Concrete mode would pull every type toward maximal uncertainty.
-            p["A0"] = np.log(softmax(L, axis=-1).mean(0))
+            i = np.arange(W.shape[1])
+            L[:, i, i] = 0.0
+        # Shared logits start at the mean of the initial type probabilities.
+        p["A0"] = np.log(softmax(L, axis=-1).mean(0))
         return p
 
-    def _with_diag(self, p, W):
+    def _with_diag(self, p, W, value=None):
         if not self.free_diagonal:
             return W
         W = W.copy()
-        i = np.arange(W.shape[1])
-        W[:, i, i] = p["diag"]
+        i = np.arange(W.shape[-1])
+        W[..., i, i] = p["diag"] if value is None else value
         return W
 
-    def weights(self, p):
+    def moments(self, p):
+        """Mean and variance of ``W`` under ``q`` (S, N, N); variance None with frozen types."""
+        if self.frozen_types:
+            return self.hard_weights(p), None
         a = softmax(p["L"], axis=-1)
-        return self._with_diag(p, (a[..., EXC] - a[..., INH]) * _softplus(p["rho"]))
+        sp = _softplus(p["rho"])
+        d, e = a[..., EXC] - a[..., INH], a[..., EXC] + a[..., INH]
+        mean = self._with_diag(p, d * sp)
+        var = self._with_diag(p, (e - d * d) * sp * sp, 0.0)
+        return mean, var
+
+    def weights(self, p):
+        """Mean weights under ``q`` (a summary; evaluation uses ``hard_weights``)."""
+        return self.moments(p)[0]
 
     def hard_weights(self, p):
         t = np.argmax(p["L"], axis=-1) - 1
         return self._with_diag(p, t * _softplus(p["rho"]))
 
-    def pullback(self, p, dW):
-        a = softmax(p["L"], axis=-1)
-        sp = _softplus(p["rho"])
-        drho = dW * (a[..., EXC] - a[..., INH]) * expit(p["rho"])
-        da = np.zeros_like(a)
-        da[..., EXC] = dW * sp
-        da[..., INH] = -dW * sp
-        dL = a * (da - (a * da).sum(-1, keepdims=True))
+    def pullback_moments(self, p, dW, dV=None):
+        """Gradient in ``p`` of a function of the weights' mean (``dW``) and variance (``dV``)."""
+        g = {k: np.zeros_like(v) for k, v in p.items()}
+        sp, sig = _softplus(p["rho"]), expit(p["rho"])
         if self.frozen_types:
-            dL = np.zeros_like(dL)
-        g = {"rho": drho, "L": dL, "A0": np.zeros_like(p["A0"])}
+            g["rho"] = dW * (np.argmax(p["L"], axis=-1) - 1) * sig
+        else:
+            a = softmax(p["L"], axis=-1)
+            d, e = a[..., EXC] - a[..., INH], a[..., EXC] + a[..., INH]
+            dV = np.zeros_like(dW) if dV is None else dV
+            da = np.zeros_like(a)
+            # mean = d·sp, var = (e − d²)·sp²
+            dd = dW * sp - 2.0 * dV * d * sp * sp
+            de = dV * sp * sp
+            da[..., EXC] = dd + de
+            da[..., INH] = -dd + de
+            g["L"] = a * (da - (a * da).sum(-1, keepdims=True))
+            g["rho"] = (dW * d + 2.0 * dV * (e - d * d) * sp) * sig
         if self.free_diagonal:
-            i = np.arange(dW.shape[1])
+            i = np.arange(dW.shape[-1])
             g["diag"] = dW[:, i, i].copy()
             g["rho"][:, i, i] = 0.0
             g["L"][:, i, i] = 0.0
         return g
 
+    def pullback(self, p, dW):
+        return self.pullback_moments(p, dW, None)
+
     def log_prior(self, p):
-        log_a = log_softmax(p["L"], axis=-1)
-        log_alpha = log_softmax(p["A0"], axis=-1)
-        v, dy, dla = exp_concrete_log_density(log_a, log_alpha[None], self.tau, return_grad=True)
-        # dy and dla sum to zero over types, so the log-softmax Jacobians drop out.
+        """``−KL(q ‖ p)`` over states and pairs (sample average of :func:`concrete_log_ratio`)."""
+        g = {k: np.zeros_like(v) for k, v in p.items()}
+        total = 0.0
+        if self.strength_sigma is not None:  # ρ ~ N(0, σ²): strength softplus(ρ) near 0.69 a priori
+            rho = p["rho"]
+            if self.free_diagonal:
+                rho = rho.copy()
+                i = np.arange(rho.shape[-1])
+                rho[:, i, i] = 0.0
+            total -= 0.5 * float((rho**2).sum()) / self.strength_sigma**2
+            g["rho"] = -rho / self.strength_sigma**2
         if self.frozen_types:
-            dy = np.zeros_like(dy)
-        g = {"rho": np.zeros_like(p["rho"]), "L": dy, "A0": dla.sum(0)}
+            return total, g
+        if self.gumbel is None or self.gumbel.shape[1:-1] != p["L"].shape[:-1]:
+            raise InvalidInputError("OneHotPrior: call init (or draw_noise) before evaluating the prior")
+        log_alpha = log_softmax(p["A0"], axis=-1)
+        if getattr(self, "_lse_neg_g", None) is None or self._lse_neg_g.shape != self.gumbel.shape[:-1]:
+            self._lse_neg_g = _lse_last(-self.gumbel)
+        v, dL, dla = concrete_log_ratio(p["L"][None], log_alpha[None, None], self.gumbel, return_grad=True,
+                                        lse_neg_g=self._lse_neg_g)
+        v, dL, dla = v.mean(0), dL.mean(0), dla.mean(0)
+        # dla sums to zero over types, so the log-softmax Jacobian of A0 drops out.
+        g["L"], g["A0"] = dL, dla.sum(0)
         if self.free_diagonal:
-            i = np.arange(v.shape[1])
+            i = np.arange(v.shape[-1])
             v = v.copy()
             v[:, i, i] = 0.0
             g["L"][:, i, i] = 0.0
             g["A0"][i, i] = 0.0
-            g["diag"] = np.zeros_like(p["diag"])
-        return float(v.sum()), g
+        return total + float(v.sum()), g
+
+    def update_hyper(self, p, maxiter: int = 100):
+        """``A0`` maximising the KL term for the current ``L`` (it enters nothing else):
+        an exact block step of the M-step, so EM stays monotone."""
+        if self.frozen_types:
+            return p
+        shape = p["A0"].shape
+
+        def fun(v):
+            val, g = self.log_prior({**p, "A0": v.reshape(shape)})
+            return -val, -g["A0"].ravel()
+
+        res = minimize(fun, p["A0"].ravel(), jac=True, method="L-BFGS-B", options={"maxiter": maxiter})
+        if res.fun <= fun(p["A0"].ravel())[0]:
+            return {**p, "A0": res.x.reshape(shape)}
+        return p
 
     def types(self, p):
         t = np.argmax(p["L"], axis=-1) - 1
@@ -325,6 +428,40 @@ class OneHotPrior:
         if "diag" in p:
             out["diag"] = p["diag"][perm]
         return out
+
+
+def _lse_last(u):
+    """``logsumexp`` over the last axis (plain numpy: the KL term calls it many times)."""
+    m = u.max(-1, keepdims=True)
+    return (m + np.log(np.exp(u - m).sum(-1, keepdims=True)))[..., 0]
+
+
+def concrete_log_ratio(L, log_alpha, g, return_grad: bool = False, lse_neg_g=None):
+    """``ln Concrete(a; α, τ) − ln Concrete(a; softmax L, τ)`` at ``a = softmax((L + g)/τ)``.
+
+    ``= Σ_i ln α_i − Σ_i L_i − k LSE_i(ln α_i − L_i − g_i) + k LSE_i(−g_i)``, independent of
+    τ; its mean over Gumbel draws ``g`` is ``−KL(q ‖ p)`` for ``q = Concrete(softmax L, τ)``
+    and ``p = Concrete(α, τ)``. Broadcasts over leading axes; the last axis holds the ``k``
+    categories. ``lse_neg_g``: ``LSE(−g)`` when already computed.
+
+    Returns
+    -------
+    value : ndarray
+    dL, dlog_alpha : ndarray (with ``return_grad``); each sums to zero over the categories.
+    """
+    k = np.shape(g)[-1]
+    u = log_alpha - L - g
+    m = u.max(-1, keepdims=True)
+    e = np.exp(u - m)
+    z = e.sum(-1, keepdims=True)
+    lse = m[..., 0] + np.log(z[..., 0])
+    if lse_neg_g is None:
+        lse_neg_g = _lse_last(-g)
+    value = np.sum(log_alpha - L, axis=-1) - k * lse + k * lse_neg_g
+    if not return_grad:
+        return value
+    r = e / z
+    return value, k * r - 1.0, 1.0 - k * r
 
 
 def make_prior(name: str, **kwargs):

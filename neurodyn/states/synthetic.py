@@ -90,7 +90,7 @@ def sample_hmmglm(params: SyntheticHMMGLM, n_time: int, rng=None, n_lags: int = 
 
 
 def paper_dataset(seed: int, n_train: int = 10, n_test: int = 10, n_time: int = 2000,
-                  n_states: int = 5, n_neurons: int = 20):
+                  n_states: int = 5, n_neurons: int = 20, concentration=(0.2, 1.6, 0.2)):
     """Planted parameters and train/test sequences for one repeat of the benchmark.
 
     Returns
@@ -100,7 +100,7 @@ def paper_dataset(seed: int, n_train: int = 10, n_test: int = 10, n_time: int = 
     """
     root = np.random.SeedSequence(seed)
     s_par, s_train, s_test = root.spawn(3)
-    truth = paper_parameters(n_states, n_neurons, np.random.default_rng(s_par))
+    truth = paper_parameters(n_states, n_neurons, np.random.default_rng(s_par), concentration=concentration)
     train = [sample_hmmglm(truth, n_time, np.random.default_rng(s)) for s in s_train.spawn(n_train)]
     test = [sample_hmmglm(truth, n_time, np.random.default_rng(s)) for s in s_test.spawn(n_test)]
     return truth, train, test

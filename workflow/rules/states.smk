@@ -1,10 +1,9 @@
 # Brain states with HMM-GLMs (Li et al., ICLR 2024): the paper's synthetic benchmark
 # (Table 1) and the states of the recorded worms, checked against behaviour and anatomy.
 
-STATES = config.get("states", {})
-STATES_BENCH = STATES.get("benchmark", {})
+STATES_BENCH = config["states"]["benchmark"]
 STATES_REAL = config["states"]["real"]
-STATES_REPEATS = list(range(int(STATES_BENCH.get("repeats", 2))))
+STATES_REPEATS = list(range(STATES_BENCH["repeats"]))
 STATES_DATASETS = list(STATES_REAL["datasets"])
 
 
