@@ -117,7 +117,23 @@ def weights_to_types(W) -> np.ndarray:
     return out
 
 
-class NoPrior:
+class _PlainWeights:
+    """Priors whose parameter ``W`` is the weights themselves (no latent types)."""
+
+    def weights(self, p):
+        return p["W"]
+
+    hard_weights = weights
+
+    def moments(self, p):
+        """Mean and variance of the weights (deterministic: variance None)."""
+        return self.weights(p), None
+
+    def pullback_moments(self, p, dW, dV=None):
+        return self.pullback(p, dW)
+
+
+class NoPrior(_PlainWeights):
     """No prior ("HG"); ``l1 > 0`` adds ``−l1 Σ sqrt(W² + ε²)`` ("HG-L1")."""
 
     name = "none"
@@ -128,18 +144,6 @@ class NoPrior:
 
     def init(self, W, rng):
         return {"W": np.array(W, float)}
-
-    def moments(self, p):
-        """Mean and variance of the weights (deterministic: variance None)."""
-        return self.weights(p), None
-
-    def pullback_moments(self, p, dW, dV=None):
-        return self.pullback(p, dW)
-
-    def weights(self, p):
-        return p["W"]
-
-    hard_weights = weights
 
     def pullback(self, p, dW):
         return {"W": dW}
@@ -163,7 +167,7 @@ class NoPrior:
         return {"W": p["W"][perm]}
 
 
-class GaussianPrior:
+class GaussianPrior(_PlainWeights):
     """``W_s ~ N(W0, σ² I)`` per state with learned shared mean ``W0`` ("GHG")."""
 
     name = "gaussian"
@@ -176,18 +180,6 @@ class GaussianPrior:
     def init(self, W, rng):
         W = np.array(W, float)
         return {"W": W, "W0": W.mean(0)}
-
-    def moments(self, p):
-        """Mean and variance of the weights (deterministic: variance None)."""
-        return self.weights(p), None
-
-    def pullback_moments(self, p, dW, dV=None):
-        return self.pullback(p, dW)
-
-    def weights(self, p):
-        return p["W"]
-
-    hard_weights = weights
 
     def pullback(self, p, dW):
         return {"W": dW, "W0": np.zeros_like(p["W0"])}
