@@ -39,6 +39,14 @@ def cohort_neuron_name(animal: str, neuron: str) -> str:
     return f"{animal}/{neuron}" if is_roi_name(neuron) else neuron
 
 
+def has_identities(ds: xr.Dataset, dim: str = "neuron") -> bool:
+    """Whether any neuron along ``dim`` of a cohort (or a result built on one) has an identity.
+
+    Cohort ROIs are ``<animal>/<roi>``; identified neurons keep their bare name (``AVAL``).
+    """
+    return any("/" not in str(n) and not is_roi_name(str(n)) for n in ds[dim].values)
+
+
 def common_time_grid(durations_s: Sequence[float], sampling_rate_hz: float) -> np.ndarray:
     """``k / rate`` for k = 0, 1, … while ``k / rate`` ≤ the shortest duration.
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from neurodyn.data.cohort import cohort_neuron_name
+from neurodyn.data.cohort import cohort_neuron_name, has_identities
 from neurodyn.data.recording import identified_neurons, validate_recording
 
 QC_COLUMNS = ("animal", "neurons", "identified_neurons", "duration_s", "sampling_rate_hz", "n_frames",
@@ -48,3 +48,73 @@ def recording_qc(recordings: Sequence[xr.Dataset], cohort: xr.Dataset | None = N
             "source": str(rec.attrs.get("derived_from") or rec.attrs["source"]).split(" <- ")[0],
         })
     return pd.DataFrame(rows, columns=list(QC_COLUMNS))
+
+
+#: scope of the analyses of one dataset: one row per step (see :func:`analysis_scope`).
+SCOPE_COLUMNS = ("step", "status", "detail")
+NO_BEHAVIOUR = "skipped: the recordings have no reversal/velocity behaviour to compare the states with"
+NO_IDENTITIES = ("skipped: no neuron has an identity (ROIs only), so none can be matched to an anatomical "
+                 "connectome")
+
+
+def analysis_scope(cohort: xr.Dataset, *, states: bool = True) -> pd.DataFrame:
+    """Which steps run on a dataset, and which cross-animal or identity-based steps are skipped.
+
+    Parameters
+    ----------
+    cohort : a cohort (``neurodyn.data.build_cohort``).
+    states : whether the dataset is analysed for brain states.
+
+    Returns
+    -------
+    DataFrame with columns ``step``, ``status`` (``run``, ``run (one animal)`` or
+    ``skipped``) and ``detail``.
+    """
+    animals = [str(a) for a in cohort["animal"].values]
+    one = len(animals) == 1
+    identities = has_identities(cohort)
+    n_identified = sum("/" not in str(n) for n in cohort["neuron"].values) if identities else 0
+    behaviour = "behavior_reversal" in cohort and "behavior_velocity" in cohort
+    rows = [
+        ("cohort: align animals on a common clock",
+         "run (one animal)" if one else "run",
+         f"one animal ({animals[0]}): nothing to align, the cohort is its recording" if one
+         else f"{len(animals)} animals"),
+        ("cohort: match neurons across animals by identity",
+         "skipped" if one or not identities else "run",
+         "skipped: one animal" if one else
+         (f"{n_identified} identified neurons in at least {cohort.attrs['min_animals']} animals" if identities else
+          "skipped: no neuron identities; every ROI stays local to its animal (<animal>/<roi>)")),
+        ("quality control", "run", f"{cohort.sizes['neuron']} neurons in the cohort"),
+        ("connectome: NTF of pair × window × animal affinities",
+         "run (one animal)" if one else "run",
+         "one animal: every component's animal loading is 1, components describe this animal only" if one
+         else f"animal factor over {len(animals)} animals"),
+    ]
+    if states:
+        rows += [
+            ("states: HMM-GLM", "run (one animal)" if one else "run",
+             "fitted to one animal" if one else f"shared by {len(animals)} animals"),
+            ("states: agreement with behaviour", "run" if behaviour else "skipped",
+             "reversal and velocity" if behaviour else NO_BEHAVIOUR),
+            ("states: learned prior vs anatomical connectome", "run" if identities else "skipped",
+             "identified neurons only" if identities else NO_IDENTITIES),
+        ]
+    else:
+        rows.append(("states: HMM-GLM", "skipped", "not listed in states.real.datasets"))
+    return pd.DataFrame(rows, columns=list(SCOPE_COLUMNS))
+
+
+def skipped_behaviour_table(result: xr.Dataset) -> pd.DataFrame:
+    """The state–behaviour table of a fit without behaviour: NaN metrics and a note per row."""
+    animals = [str(a) for a in result["animal"].values] + ["pooled"]
+    return pd.DataFrame([{
+        "animal": a,
+        "n_bins": int(result["viterbi_state"].size if a == "pooled" else result["viterbi_state"].sel(animal=a).size),
+        "n_states": int(result.attrs["n_states"]),
+        "ami_reversal": np.nan,
+        "ami_velocity_terciles": np.nan,
+        "reversal_fraction_of_most_reversing_state": np.nan,
+        "reversal_fraction_overall": np.nan,
+        "note": NO_BEHAVIOUR,
+    } for a in animals])

@@ -173,7 +173,8 @@ def fit_brain_states(
     posterior = np.stack(model.predict_proba(seqs))
     states = np.stack(model.predict(seqs))
     # Order states by their time in reversal so that figures are comparable across runs.
-    rev = cohort["behavior_reversal"].values.astype(float)
+    # without behaviour (e.g. a suite2p mouse recording) the states keep the model's order
+    rev = cohort["behavior_reversal"].values.astype(float) if "behavior_reversal" in cohort else np.zeros(states.shape)
     frac = np.array([rev[states == s].mean() if np.any(states == s) else 0.0 for s in range(n_states)])
     order = np.argsort(frac)
     rank = np.empty_like(order)
@@ -195,8 +196,7 @@ def fit_brain_states(
             "prior_adjacency": (("post", "pre"), model.prior_adjacency_),
             "posterior": (("animal", "time", "state"), posterior),
             "viterbi_state": (("animal", "time"), states),
-            "behavior_reversal": (("animal", "time"), cohort["behavior_reversal"].values),
-            "behavior_velocity": (("animal", "time"), cohort["behavior_velocity"].values),
+            **{v: (("animal", "time"), cohort[v].values) for v in ("behavior_reversal", "behavior_velocity") if v in cohort},
         },
         coords={
             "animal": cohort["animal"].values,

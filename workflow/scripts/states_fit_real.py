@@ -4,6 +4,7 @@ import logging
 import sys
 
 from neurodyn.data.anatomy import connectome_neurons
+from neurodyn.data.cohort import has_identities
 from neurodyn.io import provenance, read_netcdf, write_csv, write_netcdf
 from neurodyn.states.real import fit_brain_states
 
@@ -22,7 +23,8 @@ result, selection = fit_brain_states(
     prior=cfg.get("prior", "onehot"),
     prior_kwargs={"tau": float(cfg.get("tau", 0.2))} if cfg.get("prior", "onehot") == "onehot" else None,
     test_fraction=float(cfg.get("test_fraction", 0.25)),
-    neurons=connectome_neurons(cfg.get("connectome", "witvliet_2020_8")),
+    # ROIs without identity (one-animal datasets) are never in a connectome: no candidate list then
+    neurons=connectome_neurons(cfg.get("connectome", "witvliet_2020_8")) if has_identities(cohort) else None,
     fit={k: int(cfg[k]) for k in ("max_iter", "m_step_iter", "polish_iter") if k in cfg},
     seed=int(snakemake.params.seed),
 )
