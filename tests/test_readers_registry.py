@@ -84,7 +84,9 @@ def test_a_plugin_reader_is_found_through_its_entry_point(monkeypatch, tmp_path)
     # a plain callable plugin: used by name, takes any option the dataset gives it
     plain = read_recording(tmp_path / "a1.toy", format="toy_plain")
     np.testing.assert_array_equal(plain["traces"].values, [[1, 2], [3, 4], [5, 6]])
-    assert reader_options("toy_plain", {"reader": "toy_plain", "files": ["a1.toy"], "scale": 3.0}) == {"scale": 3.0}
+    assert reader_options("toy_plain", {"reader": "toy_plain", "files": ["a1.toy"], "scale": 3.0, "trace": "C+YrA",
+                                        "neuropil_coefficient": 0.7, "sampling_rate_hz": 2.0}) == {
+        "scale": 3.0, "sampling_rate_hz": 2.0}
     assert reader_options("toy", {"reader": "toy", "scale": 3.0, "neuropil_coefficient": 0.7}) == {"scale": 3.0}
     # the built-ins are still there
     assert set(BUILTIN_READERS) <= set(FORMATS)

@@ -146,11 +146,16 @@ def reader_options(format: str, dataset: Mapping[str, Any]) -> dict[str, Any]:
     ``reader``, ``files``, ``labels``, ``min_animals`` and ``synthetic`` describe the
     dataset and are never passed; every other key the reader's signature names is (so
     ``sampling_rate_hz`` reaches the npz/csv/suite2p/caiman readers and
-    ``neuropil_coefficient`` the suite2p reader), and ``None`` values are left out.
+    ``neuropil_coefficient`` the suite2p reader), and ``None`` values are left out.  A
+    reader that takes ``**options`` gets every key except the options of the built-in
+    readers that it does not name (the schema fills those in for every dataset).
     """
     accepted = get_reader(format).options()
-    return {k: v for k, v in dataset.items()
-            if k not in DATASET_KEYS and v is not None and (accepted is None or k in accepted)}
+    if accepted is None:
+        builtin = set().union(*(get_reader(name).options() or set() for name in BUILTIN_READERS))
+        return {k: v for k, v in dataset.items()
+                if k not in DATASET_KEYS and v is not None and (k not in builtin or k == "sampling_rate_hz")}
+    return {k: v for k, v in dataset.items() if k not in DATASET_KEYS and v is not None and k in accepted}
 
 
 def write_recording(ds: xr.Dataset, path: str | os.PathLike, *, dtype: Any = np.float32) -> Path:
