@@ -3,7 +3,11 @@
 # per dataset, rendered into the report with the other tables.
 
 
-rule analysis_scope:
+localrules:
+    qc_scope,
+
+
+rule qc_scope:
     input:
         cohort="results/{dataset}/cohort.nc",
     output:
@@ -18,7 +22,7 @@ rule analysis_scope:
         states=lambda w: w.dataset in STATES_DATASETS,
         version=VERSION,
     script:
-        "../scripts/analysis_scope.py"
+        "../scripts/qc_scope.py"
 
 
 ALL_TARGETS.extend(f"results/tables/qc/{dataset}_scope.csv" for dataset in DATASETS)
