@@ -37,17 +37,17 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     def sbm(w, s):
-        fit = weighted_sbm(w, max_blocks=args.max_blocks, seed=s)
+        fit = weighted_sbm(w, max_blocks=args.max_blocks, random_state=s)
         return fit.labels, fit.description_length
 
     methods = {"weighted SBM (MDL)": sbm,
-               "Louvain (networkx)": lambda w, s: louvain(w, seed=s)}
+               "Louvain (networkx)": lambda w, s: louvain(w, random_state=s)}
     if leiden_available():
-        methods["Leiden (leidenalg)"] = lambda w, s: leiden(w, seed=s)
+        methods["Leiden (leidenalg)"] = lambda w, s: leiden(w, random_state=s)
     rows = []
     for mu in args.mu:
         for g in range(args.graphs):
-            w, truth = weighted_lfr_graph(args.nodes, mu=mu, avg_degree=args.avg_degree, seed=1000 * g + 7)
+            w, truth = weighted_lfr_graph(args.nodes, mu=mu, avg_degree=args.avg_degree, random_state=1000 * g + 7)
             for name, fit in methods.items():
                 t0 = time.perf_counter()
                 labels = fit(w, g)

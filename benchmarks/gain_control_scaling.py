@@ -72,7 +72,7 @@ def bench(n, repeats, synaptic_max_n, n_per_bin):
         gu = optimal_gains(m_np, net_np.drive, pu, params.tradeoff)
         t = time.process_time()
         res = homeostatic_weights(net_np.weights, gu, net_np.drive, p_np, pu, params.synaptic_rate, 5000, 1e-3)
-        row["synaptic_s"], row["synaptic_steps"] = time.process_time() - t, res.n_steps
+        row["synaptic_s"], row["synaptic_steps"] = time.process_time() - t, res.n_iter
         row["synaptic_converged"] = bool(res.converged)
     return row
 

@@ -123,7 +123,7 @@ def main(argv=None) -> int:
         fits = {}
         for rank in ranks:
             for k in range(args.restarts):
-                res = fit_affinity(aff, rank, n_iter_max=args.n_iter_max, random_state=args.seed + 1000 * rank + k)
+                res = fit_affinity(aff, rank, max_iter=args.n_iter_max, random_state=args.seed + 1000 * rank + k)
                 fits[(rank, k)] = res
         return fits
 

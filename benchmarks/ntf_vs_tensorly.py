@@ -44,7 +44,7 @@ def run_ours(x, rank, init, n_iter):
     from neurodyn.connectome.ntf import non_negative_cp_hals
 
     t0, c0 = time.perf_counter(), time.process_time()
-    res = non_negative_cp_hals(x, rank, init=[f.copy() for f in init], n_iter_max=n_iter, tol=0.0, n_inner=5)
+    res = non_negative_cp_hals(x, rank, init=[f.copy() for f in init], max_iter=n_iter, tol=0.0, n_inner=5)
     return time.perf_counter() - t0, time.process_time() - c0, rel_error(x, res.weights, res.factors)
 
 

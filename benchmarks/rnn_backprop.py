@@ -90,7 +90,7 @@ def main(argv=None) -> None:
 
     dtype = np.dtype(args.dtype)
     spec = tasks.get_task("2AF")
-    params = rnn.init_params(args.n_hidden, spec.n_in, spec.n_out, inits.gaussian_init(args.n_hidden, rng=0), 1,
+    params = rnn.init_params(args.n_hidden, spec.n_in, spec.n_out, inits.gaussian_init(args.n_hidden, random_state=0), 1,
                              dtype=dtype)
     trials = tasks.sample_trials("2AF", args.batch, 2)
     x, labels = trials.inputs.astype(dtype), trials.labels

@@ -157,9 +157,9 @@ class Backend:
         """``x`` moved onto this backend and device."""
         return to_backend(x, self.name, self.device, dtype)
 
-    def rng(self, seed: int | None) -> BackendRNG:
+    def rng(self, random_state: int | np.random.Generator | None) -> BackendRNG:
         """A seeded generator whose draws land on this backend."""
-        return BackendRNG(seed, self)
+        return BackendRNG(random_state, self)
 
 
 class BackendRNG:
@@ -169,8 +169,8 @@ class BackendRNG:
     torch-CPU and torch-CUDA.
     """
 
-    def __init__(self, seed: int | np.random.Generator | None, backend: Backend | None = None):
-        self.generator = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    def __init__(self, random_state: int | np.random.Generator | None, backend: Backend | None = None):
+        self.generator = default_rng(random_state)
         self.backend = backend or Backend()
 
     def _move(self, arr: np.ndarray, dtype: Any):
@@ -192,6 +192,18 @@ class BackendRNG:
         return self._move(self.generator.poisson(to_numpy(lam), size), dtype)
 
 
-def default_rng(seed: int | None = None) -> np.random.Generator:
-    """The project's seeded generator (numpy PCG64)."""
-    return np.random.default_rng(seed)
+def default_rng(random_state: int | np.random.Generator | None = None) -> np.random.Generator:
+    """The project's seeded generator (numpy PCG64).
+
+    ``random_state`` is what every ``random_state`` parameter of the library accepts: an
+    int seed, ``None`` (fresh entropy) or a ``numpy.random.Generator``, which is returned
+    as is (its stream continues; no copy).
+    """
+    return np.random.default_rng(random_state)
+
+
+def seed_attrs(random_state: int | np.random.Generator | None) -> dict[str, int]:
+    """``{"seed": int}`` for result attrs when ``random_state`` is an int seed, else ``{}``."""
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        return {"seed": int(random_state)}
+    return {}

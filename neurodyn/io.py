@@ -40,13 +40,16 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
-def provenance(seed: int | None = None, config: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Attrs recording what produced a result: package version, seed, config hash."""
+def provenance(random_state: int | None = None, config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Attrs recording what produced a result: package version, seed, config hash.
+
+    ``random_state`` (the int seed the result was drawn with) is stored as attr ``seed``.
+    """
     from neurodyn import __version__
 
     attrs: dict[str, Any] = {"neurodyn_version": __version__}
-    if seed is not None:
-        attrs["seed"] = int(seed)
+    if random_state is not None:
+        attrs["seed"] = int(random_state)
     if config is not None:
         attrs["config_hash"] = config_hash(config)
         attrs["config_json"] = json.dumps(_jsonable(config), sort_keys=True)

@@ -27,7 +27,7 @@ def planted_graph(sizes=(8, 8, 6, 8), within=0.8, between=0.1, noise=0.12, theta
 @pytest.mark.parametrize("seed", [0, 1])
 def test_sbm_recovers_planted_partition_and_number_of_blocks(seed):
     w, truth = planted_graph(seed=seed)
-    fit = weighted_sbm(w, max_blocks=7, seed=0)
+    fit = weighted_sbm(w, max_blocks=7, random_state=0)
     assert fit.n_blocks == 4
     assert nmi(truth, fit.labels) > 0.95
     # The chosen model has the shortest description length of all candidates.
@@ -38,14 +38,14 @@ def test_sbm_finds_no_structure_in_noise():
     rng = np.random.default_rng(3)
     w = np.abs(0.5 + 0.1 * rng.normal(size=(24, 24)))
     w = np.triu(w, 1)
-    fit = weighted_sbm(w + w.T, max_blocks=5, seed=0)
+    fit = weighted_sbm(w + w.T, max_blocks=5, random_state=0)
     assert fit.n_blocks == 1
 
 
 def test_degree_corrected_variant_wins_with_heterogeneous_degrees():
     w, truth = planted_graph(sizes=(10, 10, 10), within=1.0, between=0.1, noise=0.05,
                              theta_range=(0.3, 1.7), seed=2)
-    fit = weighted_sbm(w, max_blocks=6, seed=0)
+    fit = weighted_sbm(w, max_blocks=6, random_state=0)
     assert fit.variant == "degree_corrected"
     assert nmi(truth, fit.labels) > 0.9
     plain = [c[2] for c in fit.candidates if c[0] == "plain"]
@@ -58,19 +58,19 @@ def test_background_block_and_weak_mixing():
     w[np.ix_(truth == 2, truth == 2)] = np.abs(0.02 + 0.08 * np.random.default_rng(5).normal(size=(10, 10)))
     w = np.triu(w, 1)
     w = w + w.T
-    fit = weighted_sbm(w, max_blocks=6, seed=0)
+    fit = weighted_sbm(w, max_blocks=6, random_state=0)
     members = truth < 2
     assert nmi(truth[members], fit.labels[members]) > 0.95
 
 
 def test_deterministic_given_seed_and_estimator():
     w, _ = planted_graph(seed=6)
-    a = WeightedSBM(max_blocks=6, seed=3).fit(w)
-    b = WeightedSBM(max_blocks=6, seed=3).fit(w)
+    a = WeightedSBM(max_blocks=6, random_state=3).fit(w)
+    b = WeightedSBM(max_blocks=6, random_state=3).fit(w)
     np.testing.assert_array_equal(a.labels_, b.labels_)
     assert a.get_params()["max_blocks"] == 6
     # Labels are numbered by decreasing within-block mean weight.
-    om = np.diag(a.fit_.mean * a.fit_.density)
+    om = np.diag(a.result_.mean * a.result_.density)
     assert np.all(np.diff(om) <= 1e-12)
 
 
@@ -94,9 +94,9 @@ def test_fixed_b_and_input_checks():
 
 def test_louvain_and_leiden_baselines():
     w, truth = planted_graph(seed=8)
-    assert nmi(truth, louvain(w, seed=0)) > 0.9
+    assert nmi(truth, louvain(w, random_state=0)) > 0.9
     if leiden_available():
-        assert nmi(truth, detect_communities(w, "leiden", seed=0)) > 0.9
+        assert nmi(truth, detect_communities(w, "leiden", random_state=0)) > 0.9
 
 
 def test_community_strength():
@@ -112,8 +112,8 @@ def test_sbm_on_weighted_lfr_graph_reaches_planted_partition():
     from neurodyn.connectome.communities import description_length
     from neurodyn.connectome.synthetic import weighted_lfr_graph
 
-    w, truth = weighted_lfr_graph(100, mu=0.3, avg_degree=20.0, seed=1)
-    fit = weighted_sbm(w, max_blocks=8, seed=0)
+    w, truth = weighted_lfr_graph(100, mu=0.3, avg_degree=20.0, random_state=1)
+    fit = weighted_sbm(w, max_blocks=8, random_state=0)
     assert nmi(truth, fit.labels) >= 0.9
     planted = min(description_length(w, truth, v) for v in ("plain", "degree_corrected"))
     assert fit.description_length <= planted + 1e-6 * abs(planted)

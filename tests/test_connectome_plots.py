@@ -23,7 +23,7 @@ def small_fit():
     fits = {}
     for rank in (1, 2):
         for restart in (0, 1):
-            res = non_negative_cp_hals(aff["affinity"].values, rank, n_iter_max=20, random_state=restart)
+            res = non_negative_cp_hals(aff["affinity"].values, rank, max_iter=20, random_state=restart)
             fits[(rank, restart)] = (res.rel_error, res.factors, res)
     ds = ntf_to_dataset(fits[(2, 0)][2], aff)
     return ds, {k: v[:2] for k, v in fits.items()}

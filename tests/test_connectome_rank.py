@@ -29,7 +29,7 @@ def test_rank_sweep_picks_planted_rank():
     fits = {}
     for rank in range(1, 6):
         for restart in range(3):
-            res = non_negative_cp_hals(x, rank, n_iter_max=400, tol=1e-8, random_state=100 * rank + restart)
+            res = non_negative_cp_hals(x, rank, max_iter=400, tol=1e-8, random_state=100 * rank + restart)
             fits[(rank, restart)] = (res.rel_error, res.factors)
     metrics = sweep_metrics(fits)
     assert len(metrics) == 15 and metrics["is_best"].sum() == 5

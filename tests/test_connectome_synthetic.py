@@ -15,7 +15,7 @@ from neurodyn.errors import InvalidInputError
 
 
 def test_generator_contract_and_truth():
-    recs, truth = planted_community_cohort(3, 24, 300, 2.0, seed=0)
+    recs, truth = planted_community_cohort(3, 24, 300, 2.0, random_state=0)
     assert len(recs) == 3
     for r in recs:
         validate_recording(r)
@@ -32,21 +32,21 @@ def test_generator_contract_and_truth():
     # Every epoch switches a component on; boundaries tile the recording.
     assert truth["epoch_active"].values.any(axis=1).all()
     assert truth["epoch_end_s"].values[-1] == pytest.approx(150.0)
-    again, truth2 = planted_community_cohort(3, 24, 300, 2.0, seed=0)
+    again, truth2 = planted_community_cohort(3, 24, 300, 2.0, random_state=0)
     np.testing.assert_array_equal(again[1]["traces"].values, recs[1]["traces"].values)
     with pytest.raises(InvalidInputError, match="community_size"):
-        planted_community_cohort(2, 10, 100, 2.0, seed=0, community_size=6)
+        planted_community_cohort(2, 10, 100, 2.0, random_state=0, community_size=6)
 
 
 @pytest.mark.slow
 def test_pipeline_recovers_planted_components_and_communities():
     # Realistic noise: Poisson spikes, GCaMP kernel, additive noise, 2 Hz frames, missing neurons.
-    recs, truth = planted_community_cohort(3, 24, 1800, 2.0, seed=1)
+    recs, truth = planted_community_cohort(3, 24, 1800, 2.0, random_state=1)
     cohort = build_cohort(recs, min_animals=1)
     aff = affinity_tensor(cohort, window_s=40, stride_s=20)
     assert not aff["mask"].values.all()
-    fit = ntf_to_dataset(fit_affinity(aff, 3, n_iter_max=300, tol=1e-6, random_state=0), aff)
-    communities = component_communities(fit, seed=0, max_blocks=6)
+    fit = ntf_to_dataset(fit_affinity(aff, 3, max_iter=300, tol=1e-6, random_state=0), aff)
+    communities = component_communities(fit, random_state=0, max_blocks=6)
     rec = planted_recovery(truth, fit, communities)
     assert len(rec) == 3 and sorted(rec["fitted"]) == [0, 1, 2]
     for mode in ("time", "animal", "pair"):

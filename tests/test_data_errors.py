@@ -290,7 +290,7 @@ def test_labels_file_problems(tmp_path):
 
 
 def test_failing_write_leaves_nothing(tmp_path, monkeypatch):
-    recs, _ = synthetic_cohort(1, 3, 20, 2.0, seed=0)
+    recs, _ = synthetic_cohort(1, 3, 20, 2.0, random_state=0)
     target = tmp_path / "out" / "rec.nc"
 
     def broken(self, path, *args, **kwargs):
@@ -305,7 +305,7 @@ def test_failing_write_leaves_nothing(tmp_path, monkeypatch):
 
 
 def test_invalid_recording_is_never_written(tmp_path):
-    recs, _ = synthetic_cohort(1, 3, 20, 2.0, seed=0)
+    recs, _ = synthetic_cohort(1, 3, 20, 2.0, random_state=0)
     bad = recs[0].copy()
     bad["traces"][:, 1] = np.nan
     target = tmp_path / "rec.nc"
@@ -315,7 +315,7 @@ def test_invalid_recording_is_never_written(tmp_path):
 
 
 def test_replacing_an_existing_file_is_all_or_nothing(tmp_path, monkeypatch):
-    recs, _ = synthetic_cohort(2, 3, 20, 2.0, seed=0)
+    recs, _ = synthetic_cohort(2, 3, 20, 2.0, random_state=0)
     target = write_recording(recs[0], tmp_path / "rec.nc")
     before = target.read_bytes()
 
@@ -334,7 +334,7 @@ def test_replacing_an_existing_file_is_all_or_nothing(tmp_path, monkeypatch):
 
 
 def test_cohort_bad_inputs(tmp_path):
-    recs, _ = synthetic_cohort(2, 3, 20, 2.0, seed=0)
+    recs, _ = synthetic_cohort(2, 3, 20, 2.0, random_state=0)
     with pytest.raises(InvalidInputError, match="field 'recordings'"):
         build_cohort([])
     with pytest.raises(InvalidInputError, match="field 'min_animals'"):

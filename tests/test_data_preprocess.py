@@ -96,7 +96,7 @@ def test_savgol_derivative_of_a_sine_is_the_cosine_per_second():
 def test_events_recover_planted_spikes(fs):
     rng = np.random.default_rng(7)
     spikes = rng.poisson(0.05, size=(2000, 8))
-    traces = spikes_to_calcium(spikes, fs, rng=rng, noise_sd=0.1, drift_sd=0.02)
+    traces = spikes_to_calcium(spikes, fs, random_state=rng, noise_sd=0.1, drift_sd=0.02)
     counts = calcium_to_events(traces, fs)
     assert counts.dtype == np.int64 and counts.shape == spikes.shape and counts.min() >= 0
     r = [np.corrcoef(counts[:, j], spikes[:, j])[0, 1] for j in range(8)]
@@ -112,7 +112,7 @@ def test_events_recover_planted_spikes(fs):
 
 
 def test_events_track_the_planted_command_neurons():
-    recs, truth = synthetic_cohort(1, 12, 1200, 2.0, seed=4, noise_sd=0.05, drift_sd=0.0)
+    recs, truth = synthetic_cohort(1, 12, 1200, 2.0, random_state=4, noise_sd=0.05, drift_sd=0.0)
     counts = calcium_to_events(recs[0]["traces"].values, 2.0, bin_s=5.0)
     spikes = truth["spikes"].values[0][: counts.shape[0] * 10].reshape(counts.shape[0], 10, 12).sum(axis=1)
     r = [np.corrcoef(counts[:, j], spikes[:, j])[0, 1] for j in range(12)]
@@ -120,7 +120,7 @@ def test_events_track_the_planted_command_neurons():
 
 
 def test_apply_to_traces_on_recording_and_cohort():
-    recs, _ = synthetic_cohort(2, 4, 100, 2.0, seed=0)
+    recs, _ = synthetic_cohort(2, 4, 100, 2.0, random_state=0)
     smoothed = apply_to_traces(recs[0], gaussian_smooth, sigma_s=1.0)
     np.testing.assert_allclose(smoothed["traces"].values, gaussian_smooth(recs[0]["traces"].values, 1.0, 2.0))
     from neurodyn.data import build_cohort

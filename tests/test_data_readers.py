@@ -244,7 +244,7 @@ def test_csv_round_trip(tmp_path, rng):
 
 
 def test_netcdf_round_trip_keeps_everything(tmp_path):
-    recs, _ = synthetic_cohort(1, 5, 40, 2.0, seed=3)
+    recs, _ = synthetic_cohort(1, 5, 40, 2.0, random_state=3)
     rec = recs[0]
     out = write_recording(rec, tmp_path / "rec.nc")
     back = read_recording(out)

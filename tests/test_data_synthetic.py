@@ -14,9 +14,9 @@ BUNDLED = Path(__file__).resolve().parents[1] / "data" / "flavell2023"
 
 
 def test_synthetic_cohort_contract_and_determinism():
-    recs, truth = synthetic_cohort(3, 12, 400, 2.0, seed=11)
-    again, truth2 = synthetic_cohort(3, 12, 400, 2.0, seed=11)
-    other, _ = synthetic_cohort(3, 12, 400, 2.0, seed=12)
+    recs, truth = synthetic_cohort(3, 12, 400, 2.0, random_state=11)
+    again, truth2 = synthetic_cohort(3, 12, 400, 2.0, random_state=11)
+    other, _ = synthetic_cohort(3, 12, 400, 2.0, random_state=12)
     assert len(recs) == 3 and [r.attrs["animal"] for r in recs] == ["syn00", "syn01", "syn02"]
     for r, r2 in zip(recs, again):
         validate_recording(r)
@@ -39,7 +39,7 @@ def test_synthetic_cohort_contract_and_determinism():
 
 def test_synthetic_cohort_rejects_nonsense():
     with pytest.raises(ValueError):
-        synthetic_cohort(0, 12, 400, 2.0, seed=0)
+        synthetic_cohort(0, 12, 400, 2.0, random_state=0)
 
 
 def test_qc_table_on_bundled_worms():
@@ -66,7 +66,7 @@ def test_qc_figure_orders_by_similarity(tmp_path):
     x = np.column_stack([a, b, a + 0.1 * rng.normal(size=300), b + 0.1 * rng.normal(size=300)])
     order = list(similarity_order(x))
     assert abs(order.index(0) - order.index(2)) == 1 and abs(order.index(1) - order.index(3)) == 1
-    recs, _ = synthetic_cohort(1, 10, 200, 2.0, seed=0)
+    recs, _ = synthetic_cohort(1, 10, 200, 2.0, random_state=0)
     fig = plot_recording_qc(recs[0], max_neurons=6)
     heat = fig.axes[0]
     assert len(heat.get_yticklabels()) == 6 and heat.images[0].get_array().shape == (6, 200)

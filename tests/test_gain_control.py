@@ -260,7 +260,7 @@ def test_homeostatic_rule_restores_the_response_products():
     _, grid, drive, weights = _small_network()
     pu, pb = stimulus_ensemble(grid, 90.0, 0.0), stimulus_ensemble(grid, 90.0, 0.4)
     gains = optimal_gains(steady_state_operator(weights), drive, pu, 1.0)
-    res = homeostatic_weights(weights, gains, drive, pb, pu, rate=0.2, max_steps=5000, tol=1e-4)
+    res = homeostatic_weights(weights, gains, drive, pb, pu, rate=0.2, max_iter=5000, tol=1e-4)
     assert res.converged and res.residuals[0] > 0.3 and res.residuals[-1] < 1e-4
     assert np.allclose(res.weights, res.weights.T)
 
@@ -280,7 +280,7 @@ def test_purely_excitatory_recurrence_does_not_decorrelate():
 
 # ----------------------------------------------------------------------------- estimator, backends
 def test_estimator_matches_the_function_and_refuses_unknown_settings():
-    est = GainControlAdaptation(model="recurrent", tradeoff=1.0).fit(0.4)
+    est = GainControlAdaptation(model="recurrent", tradeoff=1.0).simulate(0.4)
     ref = simulate_adaptation(0.4, "recurrent")
     assert np.array_equal(est.gains_adapted_, ref["gain_adapted"].values)
     assert est.effects_["max_repulsion_deg"] == ref.attrs["max_repulsion_deg"]

@@ -133,7 +133,7 @@ def test_ntf_with_all_zero_slices_stays_finite(dtype, rank):
     x[:, :, 10:20] = 0  # pairs never co-active
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        res = non_negative_cp_hals(x, rank, n_iter_max=300, tol=0, random_state=1)
+        res = non_negative_cp_hals(x, rank, max_iter=300, tol=0, random_state=1)
     assert all(np.all(np.isfinite(f)) for f in res.factors) and np.all(np.isfinite(res.weights))
     assert np.all(np.isfinite(res.errors)) and res.rel_error < 0.05
     a, b, c = (f * res.weights for f in res.factors)
@@ -141,7 +141,7 @@ def test_ntf_with_all_zero_slices_stays_finite(dtype, rank):
     # a single non-zero entry in a sea of zeros: more components than data
     one = np.zeros((5, 4, 30), dtype=dtype)
     one[2, 1, 7] = 3.0
-    res = non_negative_cp_hals(one, rank, n_iter_max=50, random_state=0)
+    res = non_negative_cp_hals(one, rank, max_iter=50, random_state=0)
     assert all(np.all(np.isfinite(f)) for f in res.factors) and res.rel_error < 1e-3
 
 
@@ -158,9 +158,9 @@ def test_fully_masked_animal_does_not_affect_the_others():
     def masked(loading):
         start = [f.copy() for f in init]
         start[1][j0] = loading  # the masked animal's starting loadings
-        return non_negative_cp_hals(garbage, 3, mask=mask, init=start, n_iter_max=400, tol=1e-10)
+        return non_negative_cp_hals(garbage, 3, mask=mask, init=start, max_iter=400, tol=1e-10)
 
-    dropped = non_negative_cp_hals(x[:, keep], 3, init=[init[0], init[1][keep], init[2]], n_iter_max=400, tol=1e-10)
+    dropped = non_negative_cp_hals(x[:, keep], 3, init=[init[0], init[1][keep], init[2]], max_iter=400, tol=1e-10)
     ref = reconstruct(dropped.weights, dropped.factors)
     for loading in (init[1][j0], 100.0, 0.0):
         res = masked(loading)
@@ -232,7 +232,7 @@ def test_exploding_training_is_clipped_or_refused_never_nan_weights(gain, lr):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # overflow on the way to the error is expected
         try:
-            res = train(params, "2AF", TrainConfig(n_iter=15, lr=lr, clip_grad_norm=1.0), rng=0)
+            res = train(params, "2AF", TrainConfig(max_iter=15, lr=lr, clip_grad_norm=1.0), random_state=0)
         except ExplodingGradientError as exc:
             assert exc.field == "lr" and "lower the learning rate" in str(exc)
             return
@@ -249,7 +249,7 @@ def test_exploding_without_clipping_is_refused():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         with pytest.raises(ExplodingGradientError, match="non-finite"):
-            train(_rnn_problem(gain=8.0), "2AF", TrainConfig(n_iter=30, lr=1e3), rng=0)
+            train(_rnn_problem(gain=8.0), "2AF", TrainConfig(max_iter=30, lr=1e3), random_state=0)
 
 
 def test_last_update_to_infinite_weights_is_refused():
@@ -260,7 +260,7 @@ def test_last_update_to_infinite_weights_is_refused():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         with pytest.raises(ExplodingGradientError, match="weights became non-finite") as info:
-            train(params, "2AF", TrainConfig(n_iter=1, lr=1e39, momentum=0.0), rng=0)
+            train(params, "2AF", TrainConfig(max_iter=1, lr=1e39, momentum=0.0), random_state=0)
     assert info.value.field == "lr"
     assert isinstance(info.value, NeurodynError)
 

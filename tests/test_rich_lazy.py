@@ -134,9 +134,9 @@ def test_numpy_and_torch_give_the_same_training_curve():
 def _same_curve_on_numpy_and_torch(Backend, to_numpy):
 
     params, _, _ = _small_problem("DMS", n=20)
-    cfg = TrainConfig(n_iter=25, lr=0.02)
-    a = train(params, "DMS", cfg, rng=3)
-    b = train(params, "DMS", cfg, rng=3, backend=Backend("torch", "cpu"))
+    cfg = TrainConfig(max_iter=25, lr=0.02)
+    a = train(params, "DMS", cfg, random_state=3)
+    b = train(params, "DMS", cfg, random_state=3, backend=Backend("torch", "cpu"))
     np.testing.assert_allclose(a.loss, b.loss, rtol=1e-10)
     np.testing.assert_allclose(a.params["W_h"], to_numpy(b.params["W_h"]), rtol=1e-9, atol=1e-12)
     ka_np = regime.kernel_alignment(params, a.params, tasks.sample_trials("DMS", 8, 1).inputs)
@@ -151,7 +151,7 @@ def _same_curve_on_numpy_and_torch(Backend, to_numpy):
 
 def test_rank_r_init_has_rank_r_and_matched_norm():
     n, gain = 40, 1.25
-    Ws = inits.low_rank_inits(n, [1, 3, 10, 40], gain, rng=5)
+    Ws = inits.low_rank_inits(n, [1, 3, 10, 40], gain, random_state=5)
     W0 = inits.gaussian_init(n, gain, 5)  # the same single draw
     np.testing.assert_allclose(Ws[40], W0, atol=1e-12)
     for r, W in Ws.items():
@@ -169,15 +169,15 @@ def test_effective_rank_measures():
     n = 50
     assert inits.effective_rank(np.eye(n)) == pytest.approx(1.0)
     assert inits.participation_ratio(np.eye(n)) == pytest.approx(n)
-    W1 = inits.truncate_rank(inits.gaussian_init(n, rng=0), 1)
+    W1 = inits.truncate_rank(inits.gaussian_init(n, random_state=0), 1)
     assert inits.effective_rank(W1) == pytest.approx(1 / n, rel=1e-6)
     assert inits.participation_ratio(W1) == pytest.approx(1.0, rel=1e-6)
 
 
 def test_controls_keep_norm_and_entries():
-    W = inits.v1_init(60, rng=1)[0]
-    g = inits.gaussian_control(W, rng=2)
-    s = inits.shuffled_control(W, rng=2)
+    W = inits.v1_init(60, random_state=1)[0]
+    g = inits.gaussian_control(W, random_state=2)
+    s = inits.shuffled_control(W, random_state=2)
     assert np.linalg.norm(g) == pytest.approx(np.linalg.norm(W))
     off = ~np.eye(60, dtype=bool)
     np.testing.assert_allclose(np.sort(s[off]), np.sort(W[off]))
@@ -188,7 +188,7 @@ def test_v1_init_obeys_dale_and_cell_types():
     from neurodyn.data.anatomy import v1_cell_type_sign
 
     n, gain = 120, 1.25
-    W, types = inits.v1_init(n, gain, rng=0)
+    W, types = inits.v1_init(n, gain, random_state=0)
     assert len(types) == n and set(types) <= set(inits.V1_TYPE_FRACTIONS)
     assert np.linalg.norm(W) == pytest.approx(gain * np.sqrt(n))
     for j, t in enumerate(types):  # column j = outgoing weights of unit j
@@ -208,7 +208,7 @@ def test_celegans_init_signs_and_norm():
     others = [i for i in range(n) if i not in gaba]
     assert gaba and np.all(raw[:, others] >= 0)  # excitatory chemical + positive gap junctions
     assert (raw[:, gaba] < 0).any()
-    assert inits.effective_rank(W) < inits.effective_rank(inits.gaussian_control(W, rng=0))
+    assert inits.effective_rank(W) < inits.effective_rank(inits.gaussian_control(W, random_state=0))
 
 
 def test_aligned_init_is_the_top_direction_of_the_update():
@@ -228,36 +228,36 @@ def test_aligned_init_is_the_top_direction_of_the_update():
 @pytest.mark.parametrize("task", ["2AF", "DMS", "CXT"])
 def test_task_timing_labels_and_seeding(task):
     spec = tasks.get_task(task)
-    trials = tasks.sample_trials(task, 400, rng=7)
+    trials = tasks.sample_trials(task, 400, random_state=7)
     x, labels = trials.inputs, trials.labels
     assert x.shape == (8, 400, spec.n_in) and labels.shape == (8, 400)
     np.testing.assert_array_equal(x[:7, :, 0], 1.0)  # fixation until the decision step
     np.testing.assert_array_equal(x[7, :, 0], 0.0)
     np.testing.assert_array_equal(labels[:7], 0)
     assert set(np.unique(labels[7])) == {1, 2}
-    again = tasks.sample_trials(task, 400, rng=7)
+    again = tasks.sample_trials(task, 400, random_state=7)
     np.testing.assert_array_equal(again.inputs, x)
 
 
 def test_perceptual_decision_stimulus():
-    tr = tasks.sample_trials("2AF", 2000, rng=1, noise_sd=0.0)
+    tr = tasks.sample_trials("2AF", 2000, random_state=1, noise_sd=0.0)
     x, c = tr.inputs, tr.conditions
     np.testing.assert_array_equal(x[[0, 7], :, 1:], 0.0)  # stimulus only on steps 1-6
     np.testing.assert_allclose(x[3, :, 1] - x[3, :, 2], np.where(c["side"] == 0, 1, -1) * c["coherence"] / 100)
     assert set(np.unique(c["coherence"])) == {0.0, 6.4, 12.8, 25.6, 51.2}
     np.testing.assert_array_equal(tr.labels[7], c["side"] + 1)
-    noisy = tasks.sample_trials("2AF", 2000, rng=1)
+    noisy = tasks.sample_trials("2AF", 2000, random_state=1)
     assert np.std(noisy.inputs[1:7, :, 1] - x[1:7, :, 1]) == pytest.approx(0.1, rel=0.05)
 
 
 def test_match_to_sample_and_context_labels():
-    tr = tasks.sample_trials("DMS", 500, rng=2, noise_sd=0.0)
+    tr = tasks.sample_trials("DMS", 500, random_state=2, noise_sd=0.0)
     x, c = tr.inputs, tr.conditions
     np.testing.assert_array_equal(np.argmax(x[0, :, 1:], axis=1), c["sample"])
     np.testing.assert_array_equal(np.argmax(x[6, :, 1:], axis=1), c["test"])
     np.testing.assert_array_equal(x[1:6, :, 1:], 0.0)  # delay
     np.testing.assert_array_equal(tr.labels[7], np.where(c["sample"] == c["test"], 1, 2))
-    tr = tasks.sample_trials("CXT", 500, rng=3, noise_sd=0.0)
+    tr = tasks.sample_trials("CXT", 500, random_state=3, noise_sd=0.0)
     x, c = tr.inputs, tr.conditions
     np.testing.assert_array_equal(x[2:, :, 1:5], 0.0)  # stimulus only on steps 0-1
     np.testing.assert_array_equal(np.argmax(x[:, :, 5:], axis=2), np.broadcast_to(c["context"], (8, 500)))
@@ -276,13 +276,13 @@ def test_unknown_task_raises():
 
 def test_training_learns_and_estimator_matches_function():
     spec = tasks.get_task("2AF")
-    W = inits.gaussian_init(30, rng=0)
-    model = RateRNN(n_hidden=30, seed=4, n_iter=150, lr=0.02).fit("2AF", W)
+    W = inits.gaussian_init(30, random_state=0)
+    model = RateRNN(n_hidden=30, random_state=4, max_iter=150, lr=0.02).train("2AF", W)
     assert model.loss_[-20:].mean() < 0.5 * model.loss_[:5].mean()
     assert model.get_params()["lr"] == 0.02
     seeds = np.random.SeedSequence(4).spawn(2)
     p = rnn.init_params(30, spec.n_in, spec.n_out, W, np.random.default_rng(seeds[0]))
-    res = train(p, "2AF", TrainConfig(n_iter=150, lr=0.02), np.random.default_rng(seeds[1]))
+    res = train(p, "2AF", TrainConfig(max_iter=150, lr=0.02), np.random.default_rng(seeds[1]))
     np.testing.assert_array_equal(res.loss, model.loss_)
     metrics = model.regime_metrics(tasks.sample_trials("2AF", 16, 0).inputs)
     assert 0 < metrics["weight_change"] < 1 and 0 < metrics["kernel_alignment"] <= 1
@@ -290,9 +290,9 @@ def test_training_learns_and_estimator_matches_function():
 
 def test_adam_and_clipping():
     params, _, _ = _small_problem(n=20)
-    res = train(params, "2AF", TrainConfig(n_iter=60, lr=1e-2, optimizer="adam"), rng=0)
+    res = train(params, "2AF", TrainConfig(max_iter=60, lr=1e-2, optimizer="adam"), random_state=0)
     assert res.loss[-10:].mean() < res.loss[:5].mean()
-    clipped = train(params, "2AF", TrainConfig(n_iter=1, lr=1.0, momentum=0.0, clip_grad_norm=1e-3), rng=0)
+    clipped = train(params, "2AF", TrainConfig(max_iter=1, lr=1.0, momentum=0.0, clip_grad_norm=1e-3), random_state=0)
     step = np.sqrt(sum(np.sum((clipped.params[k] - params[k]) ** 2) for k in params))
     assert step == pytest.approx(1e-3, rel=1e-6)
 
@@ -301,12 +301,12 @@ def test_exploding_gradients_raise_a_clear_error():
     params, _, _ = _small_problem(n=20)
     params["W_h"] = params["W_h"] * 10
     with pytest.raises(ExplodingGradientError, match="lower the learning rate"):
-        train(params, "2AF", TrainConfig(n_iter=50, lr=50.0), rng=0)
+        train(params, "2AF", TrainConfig(max_iter=50, lr=50.0), random_state=0)
     with pytest.raises(ExplodingGradientError, match="weights became non-finite"):
         with np.errstate(over="ignore", invalid="ignore"):  # the last update overflows the weights
             big = _small_problem(n=20)[0]
             big["W_x"] = big["W_x"] * 1e3  # large states: gradients ≫ 1, lr · g overflows
-            train(big, "2AF", TrainConfig(n_iter=1, lr=1e308, momentum=0.0), rng=0)
+            train(big, "2AF", TrainConfig(max_iter=1, lr=1e308, momentum=0.0), random_state=0)
     with pytest.raises(InvalidInputError, match="optimizer"):
         TrainConfig(optimizer="lbfgs").validate()
 
@@ -327,7 +327,7 @@ def test_regime_metrics_of_unchanged_network():
 
 def test_short_sweep_rank1_is_richer_than_full_rank():
     """RA and KA at rank 1 below full rank (N = 100, 300 iterations, 2 seeds, 2AF)."""
-    kw = dict(n_hidden=100, train_kwargs=dict(n_iter=300, lr=0.01))
+    kw = dict(n_hidden=100, train_kwargs=dict(max_iter=300, lr=0.01))
     runs = [rank_sweep_run("2AF", r, k, **kw) for r in (1, 100) for k in (0, 1)]
     ds = collect_runs(runs)
     table = summary_table(ds, ["task", "rank"]).set_index("rank")
@@ -344,7 +344,7 @@ def test_short_sweep_rank1_is_richer_than_full_rank():
 
 def test_linear_theory_prediction_and_aligned_exception():
     ds = linear_theory.linear_theory_experiment(d=8, n_hidden=24, ranks=(1, 2, 8), n_tasks=12, n_steps=1500,
-                                                seed=1)
+                                                random_state=1)
     ka = ds["kernel_alignment"].mean("task")
     assert float(ds["final_loss"].max()) < 1e-8
     assert float(ka.sel(init="aligned")) > 0.999  # aligned rank 1 stays lazy
@@ -363,7 +363,7 @@ def test_linear_theory_prediction_and_aligned_exception():
 def test_init_comparison_and_spectra_run(tmp_path):
     from neurodyn.plots import rich_lazy as plots
 
-    runs = [init_comparison_run(k, "2AF", 0, n_hidden=20, train_kwargs=dict(n_iter=5), probe_batch=4)
+    runs = [init_comparison_run(k, "2AF", 0, n_hidden=20, train_kwargs=dict(max_iter=5), probe_batch=4)
             for k in DEFAULT_INIT_KINDS]
     from neurodyn.io import read_netcdf, write_netcdf
 
@@ -382,7 +382,7 @@ def test_init_comparison_and_spectra_run(tmp_path):
     assert ranks[0] == pytest.approx(1.25 * np.sqrt(20), rel=0.1)
     bio = ["celegans", "celegans_shuffled", "v1", "v1_gaussian"]
     np.testing.assert_allclose(norms.sel(init=bio), 1.25 * np.sqrt(spectra["n_hidden"].sel(init=bio)))
-    sweep = collect_runs([rank_sweep_run("2AF", r, k, n_hidden=12, train_kwargs=dict(n_iter=4))
+    sweep = collect_runs([rank_sweep_run("2AF", r, k, n_hidden=12, train_kwargs=dict(max_iter=4))
                           for r in (1, 12) for k in (0, 1)])
     theory = linear_theory.linear_theory_experiment(d=4, n_hidden=8, ranks=(1, 4), n_tasks=3, n_steps=200)
     from neurodyn.plots.style import save

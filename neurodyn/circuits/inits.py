@@ -61,8 +61,8 @@ for _layer, _share in _LAYER_SHARE.items():
                               f"{_layer}_VIP": _share * 0.15 * 0.25})
 
 
-def _rng(rng) -> np.random.Generator:
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+def _rng(random_state) -> np.random.Generator:
+    return np.random.default_rng(random_state)
 
 
 def _check_square(W, name: str = "W") -> np.ndarray:
@@ -86,13 +86,13 @@ def rescale(W, norm: float) -> np.ndarray:
     return W * (norm / current)
 
 
-def gaussian_init(n: int, gain: float = DEFAULT_GAIN, rng=None) -> np.ndarray:
+def gaussian_init(n: int, gain: float = DEFAULT_GAIN, random_state=None) -> np.ndarray:
     """``W0 = g · randn(N, N)/√N`` (Liu et al. 2024, Sec. 3)."""
     if int(n) < 1:
         raise InvalidInputError(f"N must be a positive integer, got {n}", field="n_hidden")
     if gain <= 0:
         raise InvalidInputError(f"gain must be > 0, got {gain}", field="gain")
-    return float(gain) * _rng(rng).standard_normal((int(n), int(n))) / np.sqrt(n)
+    return float(gain) * _rng(random_state).standard_normal((int(n), int(n))) / np.sqrt(n)
 
 
 def truncate_rank(W0, rank: int, match_norm: bool = True) -> np.ndarray:
@@ -120,14 +120,15 @@ def truncate_rank(W0, rank: int, match_norm: bool = True) -> np.ndarray:
     return Wr
 
 
-def low_rank_inits(n: int, ranks: Iterable[int], gain: float = DEFAULT_GAIN, rng=None) -> dict[int, np.ndarray]:
+def low_rank_inits(n: int, ranks: Iterable[int], gain: float = DEFAULT_GAIN,
+                   random_state=None) -> dict[int, np.ndarray]:
     """Rank-r inits for every ``r`` in ``ranks`` from ONE Gaussian draw (matched norms).
 
     Returns
     -------
     dict rank → (N, N) matrix with ``‖W_r‖_F = ‖W0‖_F ≈ g √N``.
     """
-    W0 = gaussian_init(n, gain, rng)
+    W0 = gaussian_init(n, gain, random_state)
     return {int(r): truncate_rank(W0, int(r)) for r in ranks}
 
 
@@ -175,18 +176,18 @@ def participation_ratio(W) -> float:
     return float(np.sum(s2) ** 2 / denom) if denom > 0 else 0.0
 
 
-def gaussian_control(W, rng=None) -> np.ndarray:
+def gaussian_control(W, random_state=None) -> np.ndarray:
     """A Gaussian ``randn(N, N)`` matrix with the same Frobenius norm as ``W``."""
     W = _check_square(W)
-    return rescale(_rng(rng).standard_normal(W.shape), np.linalg.norm(W))
+    return rescale(_rng(random_state).standard_normal(W.shape), np.linalg.norm(W))
 
 
-def shuffled_control(W, rng=None) -> np.ndarray:
+def shuffled_control(W, random_state=None) -> np.ndarray:
     """``W`` with its off-diagonal entries randomly permuted (same weights, no structure)."""
     W = _check_square(W)
     off = ~np.eye(W.shape[0], dtype=bool)
     out = W.copy()
-    out[off] = _rng(rng).permutation(W[off])
+    out[off] = _rng(random_state).permutation(W[off])
     return out
 
 
@@ -255,7 +256,7 @@ def v1_cell_types(n: int, fractions: dict[str, float] | None = None) -> list[str
     return [t for t, c in zip(types, counts) for _ in range(c)]
 
 
-def v1_init(n: int = 300, gain: float = DEFAULT_GAIN, rng=None, lognormal_sigma: float = 1.0,
+def v1_init(n: int = 300, gain: float = DEFAULT_GAIN, random_state=None, lognormal_sigma: float = 1.0,
             pmax=None, fractions: dict[str, float] | None = None,
             balance: bool = True) -> tuple[np.ndarray, list[str]]:
     """Mouse V1 cell-type init with Dale's law and log-normal magnitudes.
@@ -264,7 +265,7 @@ def v1_init(n: int = 300, gain: float = DEFAULT_GAIN, rng=None, lognormal_sigma:
     ----------
     n : number of units N.
     gain : target norm ``g √N``.
-    rng : seed or generator.
+    random_state : int, numpy Generator or None.
     lognormal_sigma : σ of ``log |w|`` (μ = 0).
     pmax : 19 × 19 DataFrame of connection probabilities, rows presynaptic (default: the
         bundled table, :func:`neurodyn.data.anatomy.load_v1_pmax`).
@@ -279,7 +280,7 @@ def v1_init(n: int = 300, gain: float = DEFAULT_GAIN, rng=None, lognormal_sigma:
     """
     from neurodyn.data.anatomy import load_v1_pmax, v1_cell_type_sign
 
-    rng = _rng(rng)
+    rng = _rng(random_state)
     pmax = load_v1_pmax() if pmax is None else pmax
     types = v1_cell_types(n, fractions)
     missing = sorted(set(types) - set(pmax.index))

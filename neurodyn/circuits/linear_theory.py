@@ -41,20 +41,20 @@ def predicted_kernel_alignment(W1) -> float:
     return float(np.sqrt(participation_ratio_of_init(W1)) / W1.shape[1])
 
 
-def low_rank_first_layer(n_hidden: int, d: int, rank: int, sigma: float, rng) -> np.ndarray:
+def low_rank_first_layer(n_hidden: int, d: int, rank: int, sigma: float, random_state=None) -> np.ndarray:
     """``W1(0)`` (h, d): a Gaussian draw truncated to ``rank``, Frobenius norm ``σ √h``."""
     if not 1 <= int(rank) <= min(n_hidden, d):
         raise InvalidInputError(f"rank must lie in [1, min(h, d)={min(n_hidden, d)}], got {rank}", field="rank")
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    rng = np.random.default_rng(random_state)
     G = rng.standard_normal((n_hidden, d)) / np.sqrt(d)
     U, s, Vt = np.linalg.svd(G, full_matrices=False)
     W = (U[:, :rank] * s[:rank]) @ Vt[:rank]
     return W * (sigma * np.sqrt(n_hidden) / np.linalg.norm(W))
 
 
-def aligned_init(n_hidden: int, beta, sigma: float, rng) -> np.ndarray:
+def aligned_init(n_hidden: int, beta, sigma: float, random_state=None) -> np.ndarray:
     """The aligned exception ``W1(0) = σ √h · u β̂ᵀ`` (u a random unit vector)."""
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    rng = np.random.default_rng(random_state)
     beta = np.asarray(beta, dtype=float).ravel()
     u = rng.standard_normal(n_hidden)
     u /= np.linalg.norm(u)
@@ -102,7 +102,7 @@ def kernel_alignments(W1_0, W2_0, W1_T, W2_T) -> tuple[float, float]:
 
 def linear_theory_experiment(d: int = 16, n_hidden: int = 64, ranks: Sequence[int] = (1, 2, 4, 8, 16),
                              sigma: float = 1e-3, n_tasks: int = 20, lr: float = 0.05, n_steps: int = 3000,
-                             seed: int = 0):
+                             random_state: int | np.random.Generator | None = 0):
     """Simulated kernel alignment vs. the theory, over ranks of ``W1(0)`` and the aligned init.
 
     For each rank, one ``W1(0)`` (Frobenius norm σ√h) and ``W2(0) = σ · randn(1, h)``
@@ -120,8 +120,7 @@ def linear_theory_experiment(d: int = 16, n_hidden: int = 64, ranks: Sequence[in
     if not 0 < sigma:
         raise InvalidInputError(f"sigma must be > 0, got {sigma}", field="sigma")
     ranks = [int(r) for r in ranks]
-    ss = np.random.SeedSequence(seed)
-    rng_init, rng_task = (np.random.default_rng(s) for s in ss.spawn(2))
+    rng_init, rng_task = np.random.default_rng(random_state).spawn(2)
     names = [f"rank_{r}" for r in ranks] + ["aligned"]
     firsts = [low_rank_first_layer(n_hidden, d, r, sigma, rng_init) for r in ranks]
     W2_0 = sigma * rng_init.standard_normal((1, n_hidden))

@@ -5,8 +5,8 @@ metrics of :mod:`neurodyn.circuits.regime` on a probe set drawn before training;
 are ``xarray.Dataset`` objects that :func:`collect_runs` stacks and :func:`summary_table`
 turns into mean ± s.d. tables.
 
-Seeds: a run with master ``seed`` and ``replicate`` k draws, from independent streams of
-``SeedSequence([seed, k])``, (0) the Gaussian ``W0`` shared by all ranks, (1) ``W_x`` and
+Seeds: a run with master ``random_state`` s and ``replicate`` k draws, from independent streams of
+``SeedSequence([s, k])``, (0) the Gaussian ``W0`` shared by all ranks, (1) ``W_x`` and
 ``W_y``, (2) the training batches, (3) the probe set and (4) the batches of the pilot run of the
 task-aligned init — so the ranks of one replicate
 differ only in the rank of ``W_h(0)``, and every task sees the same ``W0``.
@@ -19,7 +19,7 @@ from dataclasses import asdict
 
 import numpy as np
 
-from neurodyn.backend import Backend, to_numpy
+from neurodyn.backend import Backend, seed_attrs, to_numpy
 from neurodyn.circuits import inits, rnn
 from neurodyn.circuits.regime import regime_metrics
 from neurodyn.circuits.tasks import get_task, sample_trials
@@ -37,8 +37,16 @@ INIT_KINDS = ("gaussian", "rank_1", "aligned", "celegans", "celegans_gaussian", 
 DEFAULT_INIT_KINDS = tuple(k for k in INIT_KINDS if k != "aligned")
 
 
-def _streams(seed: int, replicate: int) -> list[np.random.Generator]:
-    return [np.random.default_rng(s) for s in np.random.SeedSequence([int(seed), int(replicate)]).spawn(5)]
+def _master_seed(random_state) -> int:
+    """The int master seed: ``random_state`` itself, or one drawn from a Generator (or fresh entropy)."""
+    if isinstance(random_state, np.random.Generator) or random_state is None:
+        return int(np.random.default_rng(random_state).integers(2**63))
+    return int(random_state)
+
+
+def _streams(random_state: int, replicate: int) -> list[np.random.Generator]:
+    seed = _master_seed(random_state)
+    return [np.random.default_rng(s) for s in np.random.SeedSequence([seed, int(replicate)]).spawn(5)]
 
 
 def _final(curve: np.ndarray, window: int = 100) -> float:
@@ -91,7 +99,7 @@ def _run_dataset(metrics: dict, curves: dict, W_h0: np.ndarray, coords: dict, at
     return ds.expand_dims({k: [v] for k, v in coords.items()})
 
 
-def rank_sweep_run(task: str, rank: int, replicate: int = 0, *, seed: int = 0, n_hidden: int = 100,
+def rank_sweep_run(task: str, rank: int, replicate: int = 0, *, random_state: int | None = 0, n_hidden: int = 300,
                    gain: float = inits.DEFAULT_GAIN, train_kwargs: dict | None = None, backend: str = "numpy",
                    device: str = "cpu", dtype: str = "float64", probe_batch: int = 32):
     """One cell of the rank sweep: rank-r ``W_h(0)`` (norm-matched) trained on ``task``.
@@ -100,9 +108,9 @@ def rank_sweep_run(task: str, rank: int, replicate: int = 0, *, seed: int = 0, n
     ----------
     task : ``2AF`` | ``DMS`` | ``CXT``.
     rank : rank r of ``W_h(0)`` (1 ≤ r ≤ N), truncated from a Gaussian draw shared by all
-        ranks of this (seed, replicate).
+        ranks of this (random_state, replicate).
     replicate : index of the seed replicate.
-    seed : master seed.
+    random_state : master seed (int; a numpy Generator or None draws one).
     n_hidden, gain : N and g of ``W0 = g · randn(N, N)/√N``.
     train_kwargs : fields of :class:`~neurodyn.circuits.training.TrainConfig`.
     backend, device, dtype : where and in which precision to compute.
@@ -114,28 +122,28 @@ def rank_sweep_run(task: str, rank: int, replicate: int = 0, *, seed: int = 0, n
     metric of :data:`METRICS`, the ``loss`` and ``accuracy`` curves (``iteration``) and the
     singular values of ``W_h(0)`` (``sv_index``).
     """
-    streams = _streams(seed, replicate)
+    streams = _streams(random_state, replicate)
     W0 = inits.gaussian_init(n_hidden, gain, streams[0])
     W_h = inits.truncate_rank(W0, rank)
     cfg = TrainConfig(**(train_kwargs or {}))
     metrics, curves, W_h0 = train_and_measure(W_h, task, cfg, streams, Backend(backend, device), dtype,
                                               probe_batch)
-    attrs = {"gain": gain, "seed": int(seed), "backend": backend, "device": device, "dtype": dtype,
+    attrs = {"gain": gain, **seed_attrs(random_state), "backend": backend, "device": device, "dtype": dtype,
              **{f"train_{k}": str(v) for k, v in asdict(cfg).items()}}
     return _run_dataset(metrics, curves, W_h0, {"task": task, "rank": int(rank), "replicate": int(replicate)},
                         attrs)
 
 
-def biological_init(kind: str, *, n_hidden: int = 300, gain: float = inits.DEFAULT_GAIN, rng=None,
+def biological_init(kind: str, *, n_hidden: int = 300, gain: float = inits.DEFAULT_GAIN, random_state=None,
                     connectome: str = "witvliet_2020_8", lognormal_sigma: float = 1.0):
     """The initial ``W_h`` of one kind of :data:`INIT_KINDS` (``aligned`` returns ``None``: it
     needs a pilot training run, :func:`task_aligned_init`).
 
     ``celegans*`` have N = the connectome's neuron count; the others ``n_hidden``.
-    Controls (``*_gaussian``, ``*_shuffled``) are drawn from ``rng`` around the matrix they
-    control; ``v1`` itself is drawn from ``rng`` too.
+    Controls (``*_gaussian``, ``*_shuffled``) are drawn from ``random_state`` around the matrix
+    they control; ``v1`` itself is drawn from ``random_state`` too.
     """
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    rng = np.random.default_rng(random_state)
     if kind not in INIT_KINDS:
         raise InvalidInputError(f"unknown init {kind!r}; expected one of {INIT_KINDS}", field="inits")
     if kind == "gaussian":
@@ -156,12 +164,12 @@ def biological_init(kind: str, *, n_hidden: int = 300, gain: float = inits.DEFAU
     return W
 
 
-def task_aligned_init(task: str, n_hidden: int, gain: float, train_config: TrainConfig, seed: int = 0,
+def task_aligned_init(task: str, n_hidden: int, gain: float, train_config: TrainConfig, random_state: int | None = 0,
                       replicate: int = 0, backend: Backend | None = None, dtype: str = "float64") -> np.ndarray:
     """Rank-1 ``W_h(0)`` aligned with ``task``: the top direction of the update learned by a
-    pilot run from the Gaussian init of the same (seed, replicate)
+    pilot run from the Gaussian init of the same (random_state, replicate)
     (:func:`neurodyn.circuits.inits.aligned_low_rank_init`), at norm ``g √N``."""
-    streams = _streams(seed, replicate)
+    streams = _streams(random_state, replicate)
     spec = get_task(task)
     W0 = inits.gaussian_init(n_hidden, gain, streams[0])
     params0 = rnn.init_params(n_hidden, spec.n_in, spec.n_out, W0, streams[1], dtype=np.dtype(dtype))
@@ -169,7 +177,7 @@ def task_aligned_init(task: str, n_hidden: int, gain: float, train_config: Train
     return inits.aligned_low_rank_init(to_numpy(result.params["W_h"]) - W0, 1, gain=gain)
 
 
-def init_comparison_run(kind: str, task: str = "2AF", replicate: int = 0, *, seed: int = 0,
+def init_comparison_run(kind: str, task: str = "2AF", replicate: int = 0, *, random_state: int | None = 0,
                         n_hidden: int = 300, gain: float = inits.DEFAULT_GAIN, connectome: str = "witvliet_2020_8",
                         lognormal_sigma: float = 1.0, train_kwargs: dict | None = None, backend: str = "numpy",
                         device: str = "cpu", dtype: str = "float64", probe_batch: int = 32):
@@ -180,15 +188,16 @@ def init_comparison_run(kind: str, task: str = "2AF", replicate: int = 0, *, see
     xarray.Dataset with dims ``(init, task, replicate)`` and the variables of
     :func:`rank_sweep_run`.
     """
-    streams = _streams(seed, replicate)
-    W_h = biological_init(kind, n_hidden=n_hidden, gain=gain, rng=streams[0], connectome=connectome,
+    random_state = _master_seed(random_state)
+    streams = _streams(random_state, replicate)
+    W_h = biological_init(kind, n_hidden=n_hidden, gain=gain, random_state=streams[0], connectome=connectome,
                           lognormal_sigma=lognormal_sigma)
     cfg = TrainConfig(**(train_kwargs or {}))
     be = Backend(backend, device)
     if W_h is None:
-        W_h = task_aligned_init(task, n_hidden, gain, cfg, seed, replicate, be, dtype)
+        W_h = task_aligned_init(task, n_hidden, gain, cfg, random_state, replicate, be, dtype)
     metrics, curves, W_h0 = train_and_measure(W_h, task, cfg, streams, be, dtype, probe_batch)
-    attrs = {"gain": gain, "seed": int(seed), "backend": backend, "device": device, "dtype": dtype,
+    attrs = {"gain": gain, **seed_attrs(random_state), "backend": backend, "device": device, "dtype": dtype,
              "connectome": connectome, "lognormal_sigma": lognormal_sigma,
              **{f"train_{k}": str(v) for k, v in asdict(cfg).items()}}
     return _run_dataset(metrics, curves, W_h0, {"init": kind, "task": task, "replicate": int(replicate)}, attrs)
@@ -227,7 +236,8 @@ def summary_table(ds, by: Sequence[str], over: str = "replicate"):
 
 
 def init_spectra(n_hidden: int = 300, ranks: Sequence[int] = (1, 30, 100, 300), gain: float = inits.DEFAULT_GAIN,
-                 seed: int = 0, connectome: str | None = "witvliet_2020_8", lognormal_sigma: float = 1.0,
+                 random_state: int | None = 0, connectome: str | None = "witvliet_2020_8",
+                 lognormal_sigma: float = 1.0,
                  include_biological: bool = True):
     """Singular values and effective ranks of the initial connectivities.
 
@@ -239,13 +249,13 @@ def init_spectra(n_hidden: int = 300, ranks: Sequence[int] = (1, 30, 100, 300), 
     """
     import xarray as xr
 
-    streams = _streams(seed, 0)
+    random_state = _master_seed(random_state)
+    streams = _streams(random_state, 0)
     mats = {f"rank_{r}": W for r, W in inits.low_rank_inits(n_hidden, ranks, gain, streams[0]).items()}
     if include_biological:
         for kind in ("celegans", "celegans_gaussian", "celegans_shuffled", "v1", "v1_gaussian", "v1_shuffled"):
-            mats[kind] = biological_init(kind, n_hidden=n_hidden, gain=gain, rng=np.random.default_rng(
-                np.random.SeedSequence([seed, 0]).spawn(5)[0]), connectome=connectome,
-                lognormal_sigma=lognormal_sigma)
+            mats[kind] = biological_init(kind, n_hidden=n_hidden, gain=gain, random_state=_streams(random_state, 0)[0],
+                                         connectome=connectome, lognormal_sigma=lognormal_sigma)
     width = max(W.shape[0] for W in mats.values())
     sv = np.full((len(mats), width), np.nan)
     for i, W in enumerate(mats.values()):
@@ -258,7 +268,7 @@ def init_spectra(n_hidden: int = 300, ranks: Sequence[int] = (1, 30, 100, 300), 
          "participation_ratio": ("init", [inits.participation_ratio(W) for W in mats.values()]),
          "frobenius_norm": ("init", [float(np.linalg.norm(W)) for W in mats.values()])},
         coords={"init": list(mats), "sv_index": np.arange(width)},
-        attrs={"gain": gain, "seed": int(seed)})
+        attrs={"gain": gain, **seed_attrs(random_state)})
 
 
 

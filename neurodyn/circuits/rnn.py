@@ -71,7 +71,7 @@ def check_params(params: dict, n_in: int | None = None) -> tuple[int, int, int]:
     return n, int(W_x.shape[1]), int(W_y.shape[0])
 
 
-def init_params(n_hidden: int, n_in: int, n_out: int, W_h, rng: np.random.Generator | int | None = None,
+def init_params(n_hidden: int, n_in: int, n_out: int, W_h, random_state: np.random.Generator | int | None = None,
                 dtype=np.float64) -> dict[str, np.ndarray]:
     """Input and readout weights drawn uniform ±1/√fan_in (PyTorch's default), with ``W_h`` given.
 
@@ -79,13 +79,13 @@ def init_params(n_hidden: int, n_in: int, n_out: int, W_h, rng: np.random.Genera
     ----------
     n_hidden, n_in, n_out : sizes N, n_in, K.
     W_h : (N, N) recurrent weights (see :mod:`neurodyn.circuits.inits`).
-    rng : seeded generator or seed.
+    random_state : int, numpy Generator or None.
 
     Returns
     -------
     dict of numpy arrays ``W_x (N, n_in)``, ``W_h (N, N)``, ``W_y (K, N)``.
     """
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    rng = np.random.default_rng(random_state)
     W_h = np.asarray(W_h, dtype=dtype)
     if W_h.shape != (n_hidden, n_hidden):
         raise InvalidInputError(f"W_h must be ({n_hidden}, {n_hidden}), got {W_h.shape}", field="W_h")

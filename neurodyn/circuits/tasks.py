@@ -108,8 +108,10 @@ def _two_choice(side: np.ndarray, coh: np.ndarray) -> np.ndarray:
     return np.stack([first, second], axis=1)
 
 
-def perceptual_decision(batch: int, rng: np.random.Generator, noise_sd: float = INPUT_NOISE_SD) -> Trials:
+def perceptual_decision(batch: int, random_state: int | np.random.Generator | None = None,
+                        noise_sd: float = INPUT_NOISE_SD) -> Trials:
     """2AF perceptual decision making (see the module table)."""
+    rng = np.random.default_rng(random_state)
     spec = TASKS["2AF"]
     x, labels = _empty(spec, batch)
     side = rng.integers(0, 2, batch)
@@ -121,8 +123,10 @@ def perceptual_decision(batch: int, rng: np.random.Generator, noise_sd: float = 
     return Trials(x, labels, {"side": side, "coherence": coh})
 
 
-def delayed_match_to_sample(batch: int, rng: np.random.Generator, noise_sd: float = INPUT_NOISE_SD) -> Trials:
+def delayed_match_to_sample(batch: int, random_state: int | np.random.Generator | None = None,
+                            noise_sd: float = INPUT_NOISE_SD) -> Trials:
     """Delayed match-to-sample (see the module table)."""
+    rng = np.random.default_rng(random_state)
     spec = TASKS["DMS"]
     x, labels = _empty(spec, batch)
     sample = rng.integers(0, 2, batch)
@@ -136,8 +140,10 @@ def delayed_match_to_sample(batch: int, rng: np.random.Generator, noise_sd: floa
     return Trials(x, labels, {"sample": sample, "test": test, "match": match})
 
 
-def context_decision(batch: int, rng: np.random.Generator, noise_sd: float = INPUT_NOISE_SD) -> Trials:
+def context_decision(batch: int, random_state: int | np.random.Generator | None = None,
+                     noise_sd: float = INPUT_NOISE_SD) -> Trials:
     """Context-dependent decision making (see the module table)."""
+    rng = np.random.default_rng(random_state)
     spec = TASKS["CXT"]
     x, labels = _empty(spec, batch)
     side = rng.integers(0, 2, (2, batch))
@@ -157,7 +163,7 @@ def context_decision(batch: int, rng: np.random.Generator, noise_sd: float = INP
 GENERATORS = {"2AF": perceptual_decision, "DMS": delayed_match_to_sample, "CXT": context_decision}
 
 
-def sample_trials(task: str, batch: int, rng: np.random.Generator | int | None = None,
+def sample_trials(task: str, batch: int, random_state: np.random.Generator | int | None = None,
                   noise_sd: float = INPUT_NOISE_SD) -> Trials:
     """Draw ``batch`` trials of ``task`` with a seeded generator (or seed).
 
@@ -170,5 +176,5 @@ def sample_trials(task: str, batch: int, rng: np.random.Generator | int | None =
         raise InvalidInputError(f"batch must be a positive integer, got {batch}", field="batch")
     if noise_sd < 0:
         raise InvalidInputError(f"noise_sd must be >= 0, got {noise_sd}", field="noise_sd")
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    rng = np.random.default_rng(random_state)
     return GENERATORS[task](int(batch), rng, float(noise_sd))

@@ -32,7 +32,7 @@ class ExplodingGradientError(NeurodynError, FloatingPointError):
 class TrainConfig:
     """Hyper-parameters of :func:`train` (defaults: Liu et al. 2024, App. B)."""
 
-    n_iter: int = 10_000
+    max_iter: int = 10_000
     batch_size: int = 32
     lr: float = 3e-3
     momentum: float = 0.9
@@ -46,8 +46,8 @@ class TrainConfig:
     trained: tuple[str, ...] = rnn.PARAM_NAMES
 
     def validate(self) -> TrainConfig:
-        if int(self.n_iter) < 0:
-            raise InvalidInputError(f"n_iter must be >= 0, got {self.n_iter}", field="n_iter")
+        if int(self.max_iter) < 0:
+            raise InvalidInputError(f"max_iter must be >= 0, got {self.max_iter}", field="max_iter")
         if int(self.batch_size) < 1:
             raise InvalidInputError(f"batch_size must be >= 1, got {self.batch_size}", field="batch_size")
         if not self.lr > 0:
@@ -74,9 +74,9 @@ class TrainResult:
     Attributes
     ----------
     params : trained parameters (backend arrays).
-    loss : (n_iter,) numpy training loss per iteration (before that iteration's update).
-    accuracy : (n_iter,) numpy decision-step accuracy per iteration.
-    grad_norm : (n_iter,) numpy global gradient norm before clipping.
+    loss : (max_iter,) numpy training loss per iteration (before that iteration's update).
+    accuracy : (max_iter,) numpy decision-step accuracy per iteration.
+    grad_norm : (max_iter,) numpy global gradient norm before clipping.
     config : the :class:`TrainConfig` used.
     """
 
@@ -129,7 +129,7 @@ class _Optimizer:
         return new
 
 
-def train(params: dict, task: str, config: TrainConfig | None = None, rng=None,
+def train(params: dict, task: str, config: TrainConfig | None = None, random_state=None,
           backend: Backend | None = None, callback=None) -> TrainResult:
     """Train the RNN on fresh batches of ``task`` with hand-written BPTT.
 
@@ -138,7 +138,7 @@ def train(params: dict, task: str, config: TrainConfig | None = None, rng=None,
     params : dict ``W_x, W_h, W_y`` (numpy or backend arrays; moved to ``backend``).
     task : ``2AF``, ``DMS`` or ``CXT``.
     config : :class:`TrainConfig`.
-    rng : seed or numpy generator for the trial batches.
+    random_state : int, numpy Generator or None; draws the trial batches.
     backend : where to compute (default numpy CPU); inputs keep the params' dtype.
     callback : optional ``callback(iteration, params, loss)``.
 
@@ -155,15 +155,15 @@ def train(params: dict, task: str, config: TrainConfig | None = None, rng=None,
     cfg = (config or TrainConfig()).validate()
     spec = get_task(task)
     backend = backend or Backend()
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    rng = np.random.default_rng(random_state)
     dtype = to_numpy(params["W_h"]).dtype
     params = {k: backend.asarray(v, dtype=dtype) for k, v in params.items()}
     rnn.check_params(params, spec.n_in)
     xp = get_namespace(params["W_h"])
     opt = _Optimizer(params, cfg)
     losses, accs, norms = [], [], []
-    bar = Progress(int(cfg.n_iter), f"train {task}")
-    for it in range(int(cfg.n_iter)):
+    bar = Progress(int(cfg.max_iter), f"train {task}")
+    for it in range(int(cfg.max_iter)):
         trials = sample_trials(task, cfg.batch_size, rng, cfg.noise_sd)
         x = backend.asarray(trials.inputs, dtype=dtype)
         labels = backend.asarray(trials.labels)
@@ -186,7 +186,7 @@ def train(params: dict, task: str, config: TrainConfig | None = None, rng=None,
         _raise_exploding(bad, cfg)
     # The last update is applied after the last loss was checked: never return inf/NaN weights.
     if not all(bool(xp.all(xp.isfinite(params[k]))) for k in cfg.trained):
-        _raise_exploding(int(cfg.n_iter) - 1, cfg, what="weights became non-finite after the update")
+        _raise_exploding(int(cfg.max_iter) - 1, cfg, what="weights became non-finite after the update")
     return TrainResult(params, stacked[0], stacked[1], stacked[2], cfg)
 
 
@@ -203,27 +203,31 @@ def _raise_exploding(it: int, cfg: TrainConfig, what: str = "loss or gradient be
 
 
 class RateRNN:
-    """Estimator-style wrapper: ``RateRNN(n_iter=…).fit(task, W_h)``.
+    """A rate RNN trained on a simulated task: ``RateRNN(max_iter=…).train(task, W_h)``.
+
+    Training on trials drawn from a task generator is a simulation, not a fit to data, so
+    the verb is :meth:`train`.
 
     Parameters
     ----------
-    n_hidden : N (must match ``W_h`` given to :meth:`fit`).
-    seed : seeds the input/readout weights and the trial batches.
+    n_hidden : N (must match ``W_h`` given to :meth:`train`).
+    random_state : int, numpy Generator or None; seeds the input/readout weights and the
+        trial batches.
     backend, device : array backend (``numpy`` | ``torch``) and device (``cpu`` | ``cuda``).
     dtype : float dtype of the computation.
     **train_kwargs : fields of :class:`TrainConfig`.
 
-    Attributes (after fit)
+    Attributes (after train)
     ----------------------
     params_init_, params_ : parameters before and after training (backend arrays).
-    loss_, accuracy_ : (n_iter,) training curves.
+    loss_, accuracy_ : (max_iter,) training curves.
     task_ : the task trained on.
     """
 
-    def __init__(self, n_hidden: int = 300, seed: int | None = 0, backend: str = "numpy", device: str = "cpu",
-                 dtype: str = "float64", **train_kwargs: Any):
+    def __init__(self, n_hidden: int = 300, random_state: int | np.random.Generator | None = 0,
+                 backend: str = "numpy", device: str = "cpu", dtype: str = "float64", **train_kwargs: Any):
         self.n_hidden = n_hidden
-        self.seed = seed
+        self.random_state = random_state
         self.backend = backend
         self.device = device
         self.dtype = dtype
@@ -231,21 +235,37 @@ class RateRNN:
         TrainConfig(**train_kwargs).validate()
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {"n_hidden": self.n_hidden, "seed": self.seed, "backend": self.backend, "device": self.device,
+        return {"n_hidden": self.n_hidden, "random_state": self.random_state, "backend": self.backend,
+                "device": self.device,
                 "dtype": self.dtype, **self.train_kwargs}
 
-    def fit(self, task: str, W_h) -> RateRNN:
+    def train(self, task: str, W_h) -> RateRNN:
+        """Train on fresh trial batches of ``task`` from the recurrent weights ``W_h``.
+
+        Parameters
+        ----------
+        task : str
+            ``2AF``, ``DMS`` or ``CXT``.
+        W_h : array, shape (n_hidden, n_hidden)
+            Initial recurrent weights (see :mod:`neurodyn.circuits.inits`).
+
+        Returns
+        -------
+        RateRNN
+            ``self``, with ``params_init_``, ``params_``, ``loss_``, ``accuracy_``,
+            ``grad_norm_``, ``task_``, ``config_`` and ``n_iter_`` set.
+        """
         spec = get_task(task)
         be = Backend(self.backend, self.device)
-        seeds = np.random.SeedSequence(self.seed).spawn(2)
-        init = rnn.init_params(self.n_hidden, spec.n_in, spec.n_out, W_h, np.random.default_rng(seeds[0]),
-                               dtype=np.dtype(self.dtype))
+        rng_init, rng_batches = np.random.default_rng(self.random_state).spawn(2)
+        init = rnn.init_params(self.n_hidden, spec.n_in, spec.n_out, W_h, rng_init, dtype=np.dtype(self.dtype))
         self.params_init_ = {k: be.asarray(v) for k, v in init.items()}
-        result = train(init, task, TrainConfig(**self.train_kwargs), np.random.default_rng(seeds[1]), be)
+        result = train(init, task, TrainConfig(**self.train_kwargs), rng_batches, be)
         self.params_ = result.params
         self.loss_, self.accuracy_, self.grad_norm_ = result.loss, result.accuracy, result.grad_norm
         self.task_ = task
         self.config_ = asdict(result.config)
+        self.n_iter_ = int(result.loss.size)
         return self
 
     def regime_metrics(self, probe_x) -> dict[str, float]:

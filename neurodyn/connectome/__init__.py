@@ -12,7 +12,8 @@ from neurodyn.connectome.communities import (METHODS, SBMFit, WeightedSBM, commu
                                              component_communities, component_graph, detect_communities, leiden,
                                              louvain, weighted_sbm)
 from neurodyn.connectome.ntf import (NTF, NTFResult, components_table, dataset_factors, fit_affinity,
-                                     non_negative_cp_hals, ntf_to_dataset, reconstruct)
+                                     from_cptensor, non_negative_cp_hals, ntf_to_dataset, reconstruct,
+                                     to_cptensor)
 from neurodyn.connectome.rank import (congruence_matrix, match_components, rank_summary, select_from_fits,
                                       select_rank, similarity, sweep_metrics)
 from neurodyn.connectome.synthetic import (planted_community_cohort, planted_factors, planted_recovery,
@@ -22,9 +23,9 @@ from neurodyn.connectome.tensor import affinity_tensor, fold_pairs, pair_index, 
 __all__ = [
     "AFFINITIES", "METHODS", "components_table", "select_from_fits", "weighted_lfr_graph", "NTF", "NTFResult", "SBMFit", "WeightedSBM", "affinity_tensor", "community_strength",
     "compare_methods", "component_communities", "component_graph", "congruence_matrix", "correlation_affinity",
-    "dataset_factors", "detect_communities", "differential_affinity", "fit_affinity", "fold_pairs", "leiden",
+    "dataset_factors", "detect_communities", "differential_affinity", "fit_affinity", "fold_pairs", "from_cptensor", "leiden",
     "louvain", "match_components", "non_negative_cp_hals", "ntf_to_dataset", "pair_index",
     "planted_community_cohort", "planted_factors", "planted_recovery", "rank_summary", "reconstruct",
-    "robust_derivative", "select_rank", "similarity", "sweep_metrics", "tensor_memory_bytes", "weighted_sbm",
+    "robust_derivative", "select_rank", "similarity", "sweep_metrics", "tensor_memory_bytes", "to_cptensor", "weighted_sbm",
     "window_bounds", "windowed_affinity",
 ]

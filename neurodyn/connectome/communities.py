@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import gammaln, xlogy
+from sklearn.base import BaseEstimator
 
 from neurodyn.errors import InvalidInputError
 
@@ -336,14 +337,14 @@ def _kmeans(x: np.ndarray, k: int, rng: np.random.Generator, n_init: int = 4, n_
     return best
 
 
-def _spectral_init(w: np.ndarray, n_blocks: int, seed: int, eig=None) -> list[np.ndarray]:
+def _spectral_init(w: np.ndarray, n_blocks: int, random_state: int, eig=None) -> list[np.ndarray]:
     """k-means partitions of a spectral embedding and of the rows of ``W``.
 
     ``eig`` is ``np.linalg.eigh(w)`` when the caller already has it (one per graph).
     """
     if n_blocks == 1:
         return [np.zeros(w.shape[0], dtype=np.int64)]
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     vals, vecs = np.linalg.eigh(w) if eig is None else eig
     top = np.argsort(-np.abs(vals))[:n_blocks]
     emb = vecs[:, top] * np.abs(vals[top])
@@ -446,13 +447,13 @@ def _merge_path(objective, labels: np.ndarray, b_max: int, rng: np.random.Genera
         b -= 1
 
 
-def _modularity_starts(w: np.ndarray, seed: int, max_blocks: int,
+def _modularity_starts(w: np.ndarray, random_state: int, max_blocks: int,
                        resolutions=(1.0, 2.0, 3.0)) -> list[np.ndarray]:
     """Louvain partitions at several resolutions (and Leiden's, when installed), distinct,
     with at most ``max_blocks`` blocks (the exact all-pairs merge costs ``O(B⁴)`` per step)."""
-    out = [louvain(w, seed=seed, resolution=r) for r in resolutions]
+    out = [louvain(w, random_state=random_state, resolution=r) for r in resolutions]
     if leiden_available():
-        out.append(leiden(w, seed=seed))
+        out.append(leiden(w, random_state=random_state))
     uniq = {}
     for lab in out:
         if int(lab.max()) + 1 > max_blocks:
@@ -461,7 +462,7 @@ def _modularity_starts(w: np.ndarray, seed: int, max_blocks: int,
     return list(uniq.values())
 
 
-def fit_sbm_fixed(w: np.ndarray, n_blocks: int, variant: str = "plain", *, seed: int = 0,
+def fit_sbm_fixed(w: np.ndarray, n_blocks: int, variant: str = "plain", *, random_state: int = 0,
                   weight_model: str = "normal", extra_inits: list[np.ndarray] | None = None,
                   eig=None) -> SBMFit:
     """Best weighted SBM with exactly ``n_blocks`` blocks (see module doc).
@@ -479,9 +480,9 @@ def fit_sbm_fixed(w: np.ndarray, n_blocks: int, variant: str = "plain", *, seed:
         raise InvalidInputError(f"unknown weight model {weight_model!r}; expected one of {WEIGHT_MODELS}",
                                 field="weight_model")
     obj = _Objective(w, n_blocks, variant == "degree_corrected", weight_model)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     best = None
-    for init in _spectral_init(w, n_blocks, seed, eig) + list(extra_inits or []):
+    for init in _spectral_init(w, n_blocks, random_state, eig) + list(extra_inits or []):
         labels, dl, sums = obj.refine(init.copy(), rng=rng)
         if best is None or dl < best[1]:
             best = (labels.copy(), dl, sums)
@@ -505,8 +506,9 @@ def fit_sbm_fixed(w: np.ndarray, n_blocks: int, variant: str = "plain", *, seed:
                   sigma2[ix], theta)
 
 
-def weighted_sbm(weights, *, max_blocks: int | None = 10, variants: tuple[str, ...] = VARIANTS,
-                 weight_model: str = "normal", seed: int = 0, patience: int = 2) -> SBMFit:
+def weighted_sbm(weights, *, max_blocks: int | None = 8, variants: tuple[str, ...] = VARIANTS,
+                 weight_model: str = "normal", random_state: int | np.random.Generator | None = 0,
+                 patience: int = 2) -> SBMFit:
     """Weighted SBM with the number of blocks and the variant chosen by description length.
 
     Parameters
@@ -518,7 +520,9 @@ def weighted_sbm(weights, *, max_blocks: int | None = 10, variants: tuple[str, .
     variants : which of ``plain`` and ``degree_corrected`` to try.
     weight_model : ``normal`` (weights) or ``lognormal`` (log-weights normal; for heavy-tailed
         weights such as strengths that grow with degree).
-    seed : int — k-means initialisation and move order.
+    random_state : int, numpy Generator or None — k-means initialisation and move order.
+    patience : int
+        Consecutive ``B`` without a shorter description after which the search stops.
 
     Returns
     -------
@@ -535,7 +539,7 @@ def weighted_sbm(weights, *, max_blocks: int | None = 10, variants: tuple[str, .
     # Starting points besides the spectral ones (k-means on spectral embeddings is poor on
     # sparse graphs, whose leading eigenvectors localise on hubs): modularity partitions
     # at several resolutions, each merged down block by block (``_merge_path``).
-    starts = _modularity_starts(w, seed, 3 * b_max) if (w > 0).any() else []
+    starts = _modularity_starts(w, random_state, 3 * b_max) if (w > 0).any() else []
     eig = np.linalg.eigh(w)
     best, candidates = None, []
     for variant in variants:
@@ -547,19 +551,19 @@ def weighted_sbm(weights, *, max_blocks: int | None = 10, variants: tuple[str, .
             return objectives[b]
 
         merged: dict[int, tuple[np.ndarray, float]] = {}
-        merge_rng = np.random.default_rng(seed)
+        merge_rng = np.random.default_rng(random_state)
         for start in starts:
             for b, (lab, dl) in _merge_path(objective, start, b_max, merge_rng).items():
                 if b not in merged or dl < merged[b][1]:
                     merged[b] = (lab, dl)
         since, best_v, prev = 0, np.inf, None
-        split_rng = np.random.default_rng(seed)
+        split_rng = np.random.default_rng(random_state)
         for b in range(1, b_max + 1):
             extra = _split_inits(w, prev.labels, split_rng) if prev is not None else []
             if b in merged:
                 extra.append(merged[b][0])
-            fit = fit_sbm_fixed(w, b, variant, seed=seed, weight_model=weight_model, extra_inits=extra,
-                                eig=eig)
+            fit = fit_sbm_fixed(w, b, variant, random_state=random_state, weight_model=weight_model,
+                                extra_inits=extra, eig=eig)
             prev = fit
             candidates.append((variant, b, fit.description_length))
             if fit.description_length < best_v - 1e-9:
@@ -574,25 +578,92 @@ def weighted_sbm(weights, *, max_blocks: int | None = 10, variants: tuple[str, .
     return best
 
 
-class WeightedSBM:
-    """Estimator wrapper of :func:`weighted_sbm`: ``WeightedSBM().fit(W).labels_``."""
+class WeightedSBM(BaseEstimator):
+    """Weighted SBM as a scikit-learn estimator: ``WeightedSBM().fit(W).labels_``.
 
-    def __init__(self, *, max_blocks: int = 10, variants: tuple[str, ...] = VARIANTS, seed: int = 0):
+    Wraps :func:`weighted_sbm` (same parameters and defaults).
+
+    Parameters
+    ----------
+    max_blocks, variants, weight_model, random_state, patience
+        As in :func:`weighted_sbm`.
+
+    Attributes
+    ----------
+    labels_ : array (N,)
+        Block of each node, numbered by decreasing within-block mean weight × density.
+    n_blocks_ : int
+    variant_ : str
+        ``plain`` or ``degree_corrected``, whichever describes the graph shorter.
+    description_length_ : float
+        Nats.
+    candidates_ : list of (variant, B, description_length)
+        Every fit tried.
+    n_iter_ : int
+        Number of (variant, B) fits tried (``len(candidates_)``).
+    converged_ : bool
+        Whether, for every variant, the description length stopped improving for
+        ``patience`` consecutive ``B`` before ``max_blocks``; False means the best ``B`` may
+        lie above ``max_blocks`` (raise it).
+    result_ : SBMFit
+    """
+
+    def __init__(self, *, max_blocks: int | None = 8, variants: tuple[str, ...] = VARIANTS,
+                 weight_model: str = "normal", random_state: int | np.random.Generator | None = 0, patience: int = 2):
         self.max_blocks = max_blocks
-        self.variants = tuple(variants)
-        self.seed = seed
+        self.variants = variants
+        self.weight_model = weight_model
+        self.random_state = random_state
+        self.patience = patience
 
-    def get_params(self, deep: bool = True) -> dict:
-        return {"max_blocks": self.max_blocks, "variants": self.variants, "seed": self.seed}
+    def fit(self, weights, y=None) -> WeightedSBM:
+        """Fit the weighted SBM, choosing ``B`` and the variant by description length.
 
-    def fit(self, weights) -> WeightedSBM:
-        fit = weighted_sbm(weights, **self.get_params())
-        self.fit_ = fit
+        Parameters
+        ----------
+        weights : array, shape (N, N)
+            Symmetric non-negative weights; the diagonal is ignored, 0 = no edge.
+        y : None
+            Ignored (scikit-learn convention).
+
+        Returns
+        -------
+        WeightedSBM
+            ``self``, fitted.
+
+        Raises
+        ------
+        InvalidInputError
+            On a non-square, asymmetric, negative or non-finite matrix, fewer than 2
+            nodes, or an unknown variant or weight model.
+        """
+        fit = weighted_sbm(weights, **{**self.get_params(), "variants": tuple(self.variants)})
+        self.result_ = fit
         self.labels_ = fit.labels
         self.n_blocks_ = fit.n_blocks
         self.variant_ = fit.variant
         self.description_length_ = fit.description_length
+        self.candidates_ = list(fit.candidates)
+        self.n_iter_ = len(fit.candidates)
+        self.converged_ = _search_converged(fit.candidates, self.patience)
         return self
+
+
+def _search_converged(candidates, patience: int) -> bool:
+    """Whether each variant's best ``B`` was followed by ``patience`` tried, non-improving ``B``."""
+    for variant in {v for v, _, _ in candidates}:
+        tried = [(b, dl) for v, b, dl in candidates if v == variant]
+        best_b = min(tried, key=lambda t: t[1])[0]
+        if max(b for b, _ in tried) < best_b + patience:
+            return False
+    return True
+
+
+def _int_seed(random_state) -> int | None:
+    """An integer seed for libraries that take no numpy Generator (networkx, leidenalg)."""
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**31 - 1))
+    return None if random_state is None else int(random_state)
 
 
 def _graph(w: np.ndarray):
@@ -612,12 +683,12 @@ def _labels_from_sets(sets, n: int) -> np.ndarray:
     return labels
 
 
-def louvain(weights, *, seed: int = 0, resolution: float = 1.0) -> np.ndarray:
+def louvain(weights, *, random_state: int = 0, resolution: float = 1.0) -> np.ndarray:
     """Louvain modularity communities (networkx), labels (N,)."""
     import networkx as nx
 
     w = _check_weights(weights)
-    sets = nx.community.louvain_communities(_graph(np.maximum(w, 0)), weight="weight", seed=seed,
+    sets = nx.community.louvain_communities(_graph(np.maximum(w, 0)), weight="weight", seed=_int_seed(random_state),
                                             resolution=resolution)
     return _labels_from_sets(sets, w.shape[0])
 
@@ -628,7 +699,7 @@ def leiden_available() -> bool:
     return importlib.util.find_spec("leidenalg") is not None and importlib.util.find_spec("igraph") is not None
 
 
-def leiden(weights, *, seed: int = 0) -> np.ndarray:
+def leiden(weights, *, random_state: int = 0) -> np.ndarray:
     """Leiden modularity communities (``leidenalg``), labels (N,)."""
     if not leiden_available():
         raise InvalidInputError("leidenalg/igraph are not installed (pip install 'neurodyn[community]')",
@@ -640,22 +711,23 @@ def leiden(weights, *, seed: int = 0) -> np.ndarray:
     i, j = np.nonzero(np.triu(w, 1) > 0)
     g = ig.Graph(n=w.shape[0], edges=list(zip(i.tolist(), j.tolist())))
     g.es["weight"] = w[i, j].tolist()
-    part = leidenalg.find_partition(g, leidenalg.ModularityVertexPartition, weights="weight", seed=seed)
+    part = leidenalg.find_partition(g, leidenalg.ModularityVertexPartition, weights="weight",
+                                    seed=_int_seed(random_state))
     return _labels_from_sets([set(c) for c in part], w.shape[0])
 
 
 METHODS = ("sbm", "louvain", "leiden")
 
 
-def detect_communities(weights, method: str = "sbm", *, seed: int = 0, max_blocks: int = 10,
+def detect_communities(weights, method: str = "sbm", *, random_state: int = 0, max_blocks: int = 8,
                        variants: tuple[str, ...] = VARIANTS) -> np.ndarray:
     """Community labels (N,) by ``method`` in :data:`METHODS`."""
     if method == "sbm":
-        return weighted_sbm(weights, max_blocks=max_blocks, variants=variants, seed=seed).labels
+        return weighted_sbm(weights, max_blocks=max_blocks, variants=variants, random_state=random_state).labels
     if method == "louvain":
-        return louvain(weights, seed=seed)
+        return louvain(weights, random_state=random_state)
     if method == "leiden":
-        return leiden(weights, seed=seed)
+        return leiden(weights, random_state=random_state)
     raise InvalidInputError(f"unknown community method {method!r}; expected one of {METHODS}", field="method")
 
 
@@ -673,7 +745,7 @@ def component_graph(ntf, component: int) -> np.ndarray:
     return fold_pairs(np.asarray(ntf["pair_factor"].sel(component=component).values), ntf.sizes["neuron"])
 
 
-def component_communities(ntf, *, method: str = "sbm", seed: int = 0, max_blocks: int = 10,
+def component_communities(ntf, *, method: str = "sbm", random_state: int = 0, max_blocks: int = 8,
                           variants: tuple[str, ...] = VARIANTS):
     """Communities of every component of a fitted NTF Dataset, as a table.
 
@@ -697,10 +769,10 @@ def component_communities(ntf, *, method: str = "sbm", seed: int = 0, max_blocks
         w = w / w.max() if w.max() > 0 else w
         variant, dl = "", float("nan")
         if method == "sbm":
-            fit = weighted_sbm(w, max_blocks=max_blocks, variants=variants, seed=seed)
+            fit = weighted_sbm(w, max_blocks=max_blocks, variants=variants, random_state=random_state)
             labels, variant, dl = fit.labels, fit.variant, fit.description_length
         else:
-            labels = detect_communities(w, method, seed=seed)
+            labels = detect_communities(w, method, random_state=random_state)
         strength = community_strength(w, labels)
         strength = strength / strength.max() if strength.max() > 0 else strength
         n_comm = int(np.unique(labels).size)

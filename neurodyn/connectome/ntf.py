@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from neurodyn.backend import Backend, BackendRNG, backend_name, device_of, get_namespace, to_backend, to_numpy
 from neurodyn.errors import InvalidInputError
@@ -67,6 +69,36 @@ class NTFResult:
     def to_numpy(self) -> NTFResult:
         return NTFResult(to_numpy(self.weights), [to_numpy(f) for f in self.factors], list(self.errors),
                          self.n_iter, self.converged)
+
+    def to_cptensor(self):
+        """This result as a tensorly ``CPTensor`` of numpy arrays (weights λ, three factors).
+
+        ``tensorly.cp_to_tensor(result.to_cptensor())`` equals :func:`reconstruct`.
+        """
+        from tensorly.cp_tensor import CPTensor
+
+        res = self.to_numpy()
+        return CPTensor((res.weights, list(res.factors)))
+
+    @classmethod
+    def from_cptensor(cls, cp_tensor) -> NTFResult:
+        """An unfitted-history result (``errors=[]``, ``n_iter=0``) from a tensorly ``CPTensor``
+        or a ``(weights, factors)`` pair; ``weights=None`` (tensorly's convention for
+        all-ones) becomes ones.  Values are kept as given (no re-normalisation)."""
+        weights, factors = cp_tensor
+        factors = [np.asarray(to_numpy(f)) for f in factors]
+        if len(factors) != 3:
+            raise InvalidInputError(f"a CP tensor of order {len(factors)}; expected 3 factors", field="cp_tensor")
+        rank = factors[0].shape[1]
+        if any(f.ndim != 2 or f.shape[1] != rank for f in factors):
+            raise InvalidInputError("factors must be 2-D with the same number of columns", field="cp_tensor")
+        weights = np.ones(rank, dtype=factors[0].dtype) if weights is None else np.asarray(to_numpy(weights))
+        if weights.shape != (rank,):
+            raise InvalidInputError(f"weights of shape {weights.shape}; expected ({rank},)", field="cp_tensor")
+        if (weights < 0).any() or any((f < 0).any() for f in factors):
+            raise InvalidInputError("negative weights or factor entries; the model is non-negative",
+                                    field="cp_tensor")
+        return cls(weights, factors)
 
 
 def _hals_sweeps(factor, mttkrp, gram, n_inner: int):
@@ -123,7 +155,7 @@ def non_negative_cp_hals(
     rank: int,
     *,
     mask=None,
-    n_iter_max: int = 200,
+    max_iter: int = 300,
     tol: float = 1e-6,
     n_inner: int = 5,
     init: str | list = "random",
@@ -140,14 +172,15 @@ def non_negative_cp_hals(
         Number of components ``R``.
     mask : bool array broadcastable to (I, J, K), optional
         ``True`` where observed.  Unobserved entries are never read.
-    n_iter_max : int
+    max_iter : int
         Most outer iterations (one update of every factor each).
     tol : float
         Stop when the relative error improves by less than ``tol`` in one iteration.
     n_inner : int
         HALS sweeps over the columns of each factor per outer iteration; they cost
         ``O(n R²)`` against the ``O(IJKR)`` MTTKRP, so several are nearly free.
-    init : ``"random"`` or a list of three initial factors.
+    init : ``"random"``, a list of three initial factors, or a ``(weights, factors)`` pair
+        such as a tensorly ``CPTensor`` (the weights are folded into the first factor).
     random_state : seed of the random initialisation.
     sort_mode : int
         Mode whose peak position orders the components (0 = time).
@@ -192,7 +225,13 @@ def non_negative_cp_hals(
         np_dtype = to_numpy(xp.reshape(tensor, (-1,))[:1]).dtype
         factors = _random_init(tensor, rank, rng, float(xp.sum(observed)) / n_obs, np_dtype)
     else:
-        factors = [xp.asarray(f, dtype=dtype) * 1.0 for f in init]
+        if len(init) == 2:  # (weights, factors), e.g. a tensorly CPTensor
+            weights0, init = init
+            init = list(init)
+            if weights0 is not None and len(init) == 3:
+                init[0] = np.asarray(to_numpy(init[0])) * np.asarray(to_numpy(weights0))[None, :]
+        where = (backend_name(tensor), _backend_like(tensor).device)
+        factors = [xp.asarray(to_backend(f, *where), dtype=dtype) * 1.0 for f in init]
         if [tuple(f.shape) for f in factors] != [(ni, rank), (nj, rank), (nk, rank)]:
             raise InvalidInputError("initial factors do not match the tensor shape and rank", field="init")
     if mask is not None:
@@ -208,8 +247,8 @@ def non_negative_cp_hals(
     errors: list[float] = []
     converged = False
     it = 0
-    bar = Progress(n_iter_max, f"HALS rank {rank}")
-    for it in range(1, n_iter_max + 1):
+    bar = Progress(max_iter, f"HALS rank {rank}")
+    for it in range(1, max_iter + 1):
         bar.update(1, rel_error=errors[-1] if errors else float("nan"))
         if mask is not None:
             # E-step: fill unobserved entries with the current model; the error of the
@@ -262,39 +301,134 @@ def _backend_like(x):
     return Backend(name, device)
 
 
-class NTF:
-    """Estimator wrapper of :func:`non_negative_cp_hals` (tensorly/scikit-learn style).
+class NTF(BaseEstimator):
+    """Masked non-negative CP decomposition as a scikit-learn estimator.
+
+    Wraps :func:`non_negative_cp_hals` (same parameters and defaults):
 
     >>> model = NTF(rank=4, random_state=0).fit(tensor, mask=mask)   # doctest: +SKIP
     >>> model.weights_, model.factors_, model.errors_[-1]             # doctest: +SKIP
+    >>> cp = model.to_cptensor()          # a tensorly CPTensor        # doctest: +SKIP
+
+    Parameters
+    ----------
+    rank : int
+        Number of components ``R``.
+    max_iter, tol, n_inner, init, random_state, sort_mode
+        As in :func:`non_negative_cp_hals`.  ``init`` may also be a tensorly
+        ``CPTensor`` (e.g. from :meth:`to_cptensor` or any tensorly decomposition): a warm
+        start.
+
+    Attributes
+    ----------
+    weights_ : array (R,)
+        Component scales λ (unit-norm factor columns).
+    factors_ : list of 3 arrays (I, R), (J, R), (K, R)
+    errors_ : list of float
+        Relative error (observed entries) after each iteration.
+    rel_error_ : float
+        The last of ``errors_``.
+    n_iter_ : int
+        Iterations run.
+    converged_ : bool
+        Whether ``tol`` stopped the fit before ``max_iter``.
+    result_ : NTFResult
     """
 
-    def __init__(self, rank: int, *, n_iter_max: int = 200, tol: float = 1e-6, n_inner: int = 5,
-                 random_state: int | None = 0, sort_mode: int = 0):
+    def __init__(self, rank: int, *, max_iter: int = 300, tol: float = 1e-6, n_inner: int = 5,
+                 init: str | list = "random", random_state: int | np.random.Generator | None = 0,
+                 sort_mode: int = 0):
         self.rank = rank
-        self.n_iter_max = n_iter_max
+        self.max_iter = max_iter
         self.tol = tol
         self.n_inner = n_inner
+        self.init = init
         self.random_state = random_state
         self.sort_mode = sort_mode
 
-    def get_params(self, deep: bool = True) -> dict:
-        return {"rank": self.rank, "n_iter_max": self.n_iter_max, "tol": self.tol, "n_inner": self.n_inner,
-                "random_state": self.random_state, "sort_mode": self.sort_mode}
+    def fit(self, tensor, y=None, mask=None) -> NTF:
+        """Fit the non-negative CP model to ``tensor``.
 
-    def fit(self, tensor, mask=None) -> NTF:
-        res = non_negative_cp_hals(tensor, self.rank, mask=mask, **{k: v for k, v in self.get_params().items()
-                                                                     if k != "rank"})
+        Parameters
+        ----------
+        tensor : array, shape (I, J, K)
+            Non-negative data; numpy, torch (CPU/GPU) or cupy.  The dtype is kept.
+        y : None
+            Ignored (scikit-learn convention).
+        mask : bool array broadcastable to (I, J, K), optional
+            ``True`` where observed; unobserved entries are never read.
+
+        Returns
+        -------
+        NTF
+            ``self``, fitted.
+
+        Raises
+        ------
+        InvalidInputError
+            On a tensor that is not 3-way, negative or non-finite where observed, all
+            zero, fully masked, or on a bad ``rank``/``init``.
+        """
+        params = self.get_params()
+        rank = params.pop("rank")
+        res = non_negative_cp_hals(tensor, rank, mask=mask, **params)
         self.result_ = res
         self.weights_ = res.weights
         self.factors_ = res.factors
         self.errors_ = res.errors
+        self.rel_error_ = res.rel_error
         self.n_iter_ = res.n_iter
         self.converged_ = res.converged
         return self
 
     def reconstruct(self):
+        """The fitted full tensor ``Σ_r λ_r a_r ∘ b_r ∘ c_r``, shape (I, J, K)."""
+        check_is_fitted(self, "weights_")
         return reconstruct(self.weights_, self.factors_)
+
+    def to_cptensor(self):
+        """The fitted model as a tensorly ``CPTensor`` (numpy arrays); see :func:`to_cptensor`."""
+        check_is_fitted(self, "weights_")
+        return self.result_.to_cptensor()
+
+    @classmethod
+    def from_cptensor(cls, cp_tensor, **params) -> NTF:
+        """A fitted-state ``NTF`` holding a tensorly ``CPTensor`` (e.g. from tensorly's own
+        decompositions), so that :meth:`reconstruct`, :func:`ntf_to_dataset` of its
+        ``result_`` and the pipeline's tables apply to it.
+
+        ``params`` are estimator parameters; ``rank`` is taken from the CP tensor.  The
+        iteration attributes are ``n_iter_ = 0`` and ``converged_ = False`` (nothing was
+        fitted here).
+        """
+        res = NTFResult.from_cptensor(cp_tensor)
+        model = cls(rank=int(res.weights.shape[0]), **params)
+        model.result_ = res
+        model.weights_, model.factors_, model.errors_ = res.weights, res.factors, res.errors
+        model.rel_error_, model.n_iter_, model.converged_ = res.rel_error, res.n_iter, res.converged
+        return model
+
+
+def to_cptensor(result):
+    """A tensorly ``CPTensor`` (numpy) from an :class:`NTFResult`, a fitted :class:`NTF` or a
+    Dataset of :func:`ntf_to_dataset` (e.g. the pipeline's ``connectome/ntf.nc``).
+
+    ``tensorly.cp_to_tensor`` of the result equals :func:`reconstruct` of the fit.
+    """
+    if isinstance(result, NTF):
+        return result.to_cptensor()
+    if isinstance(result, NTFResult):
+        return result.to_cptensor()
+    if hasattr(result, "data_vars") and "pair_factor" in result:
+        return NTFResult(np.asarray(result["weight"].values), dataset_factors(result)).to_cptensor()
+    raise InvalidInputError(f"cannot convert a {type(result).__name__} to a CPTensor; expected an NTFResult, "
+                            "a fitted NTF or an NTF Dataset", field="result")
+
+
+def from_cptensor(cp_tensor) -> NTFResult:
+    """An :class:`NTFResult` from a tensorly ``CPTensor`` or a ``(weights, factors)`` pair
+    (3-way, non-negative); see :meth:`NTFResult.from_cptensor`."""
+    return NTFResult.from_cptensor(cp_tensor)
 
 
 def fit_affinity(affinity, rank: int, **kwargs) -> NTFResult:

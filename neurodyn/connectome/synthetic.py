@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from neurodyn.backend import seed_attrs
 from neurodyn.data.synthetic import synthetic_recording
 from neurodyn.errors import InvalidInputError
 
@@ -57,7 +58,8 @@ def _smooth_box(on: np.ndarray, ramp_frames: int) -> np.ndarray:
     return np.convolve(padded, kernel, mode="same")[ramp_frames:-ramp_frames]
 
 
-def latent_drive(n_time: int, sampling_rate_hz: float, timescale_s: float, rng: np.random.Generator) -> np.ndarray:
+def latent_drive(n_time: int, sampling_rate_hz: float, timescale_s: float,
+                 random_state: int | np.random.Generator | None = None) -> np.ndarray:
     """A smooth non-negative drive: white noise low-passed at ``timescale_s``, z-scored, rectified.
 
     Half of the time it is 0; when on it rises and falls smoothly over ~``timescale_s``,
@@ -65,6 +67,7 @@ def latent_drive(n_time: int, sampling_rate_hz: float, timescale_s: float, rng: 
     """
     from scipy.ndimage import gaussian_filter1d
 
+    rng = np.random.default_rng(random_state)
     z = gaussian_filter1d(rng.normal(size=n_time), sigma=max(timescale_s * sampling_rate_hz, 0.5), mode="wrap")
     z = (z - z.mean()) / (z.std() + 1e-12)
     return np.maximum(z, 0.0)
@@ -75,7 +78,7 @@ def planted_community_cohort(
     n_neurons: int = 24,
     n_time: int = 900,
     sampling_rate_hz: float = 2.0,
-    seed: int = 0,
+    random_state: int | np.random.Generator | None = 0,
     *,
     n_components: int = 3,
     n_communities: int = 2,
@@ -99,7 +102,7 @@ def planted_community_cohort(
     n_animals, n_neurons, n_time : int
         Cohort size; every animal has ``n_time`` frames.
     sampling_rate_hz : float
-    seed : int
+    random_state : int, numpy Generator or None
         Everything (schedule, memberships, loadings, spikes, noise) derives from it.
     n_components : int
         Planted components ``K`` (time profiles).
@@ -149,7 +152,7 @@ def planted_community_cohort(
                                 f"{n_neurons} neurons", field="community_size")
     if not sampling_rate_hz > 0:
         raise InvalidInputError(f"{sampling_rate_hz!r}, expected a positive rate", field="sampling_rate_hz")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     names = [f"n{i:03d}" for i in range(n_neurons)]
     animals = [f"{dataset}{a:02d}" for a in range(n_animals)]
     time = np.arange(n_time) / sampling_rate_hz
@@ -194,7 +197,7 @@ def planted_community_cohort(
         if a > 0 and n_missing > 0 and droppable.size:
             keep[arng.choice(droppable, size=min(n_missing, droppable.size), replace=False)] = False
         present[a] = keep
-        rec = synthetic_recording(rates[:, keep], sampling_rate_hz, animal=animals[a], seed=arng,
+        rec = synthetic_recording(rates[:, keep], sampling_rate_hz, animal=animals[a], random_state=arng,
                                   neuron_names=[n for n, kp in zip(names, keep) if kp],
                                   behavior={"epoch": epoch_of_frame.astype(np.int64)}, noise_sd=noise_sd)
         rec.attrs["generator"] = "planted_communities"
@@ -213,7 +216,7 @@ def planted_community_cohort(
         },
         coords={"component": np.arange(n_components), "time": time, "animal": animals,
                 "neuron": names, "neuron_b": names, "epoch": np.arange(n_epochs)},
-        attrs={"generator": "planted_communities", "seed": int(seed), "sampling_rate_hz": float(sampling_rate_hz),
+        attrs={"generator": "planted_communities", **seed_attrs(random_state), "sampling_rate_hz": float(sampling_rate_hz),
                "n_communities": int(n_communities), "community_size": int(community_size),
                "noise_sd": float(noise_sd), "drive_rate_hz": float(drive_rate_hz)},
     )
@@ -301,7 +304,7 @@ def weighted_lfr_graph(n_nodes: int = 100, *, mu: float = 0.3, mu_weight: float 
                        avg_degree: float = 15.0, max_degree: int = 40, degree_exponent: float = 2.0,
                        min_community: int = 10, max_community: int = 30, community_exponent: float = 1.0,
                        strength_exponent: float = 1.5, weight_noise: float = 0.2,
-                       seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+                       random_state: int | np.random.Generator | None = 0) -> tuple[np.ndarray, np.ndarray]:
     """A weighted benchmark graph with planted communities, LFR-style.
 
     After Lancichinetti & Fortunato (Phys. Rev. E 2009, weighted LFR), simplified:
@@ -322,7 +325,7 @@ def weighted_lfr_graph(n_nodes: int = 100, *, mu: float = 0.3, mu_weight: float 
     if not 0 <= mu < 1:
         raise InvalidInputError(f"{mu!r}, expected 0 <= mu < 1", field="mu")
     mu_weight = mu if mu_weight is None else mu_weight
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     # Smallest degree chosen so that the power law on [k_min, max_degree] has mean avg_degree.
     ks = np.arange(1, max_degree + 1, dtype=float)
     means = [(ks[k - 1:] ** (1 - degree_exponent)).sum() / (ks[k - 1:] ** -degree_exponent).sum()

@@ -79,8 +79,8 @@ def _check_cohort(cohort: xr.Dataset) -> None:
         raise InvalidInputError("missing attribute", field="sampling_rate_hz")
 
 
-def affinity_tensor(cohort: xr.Dataset, *, method: str = "differential", window_s: float = 10.0,
-                    stride_s: float = 5.0, dtype: Any = np.float32, max_memory_gb: float = 8.0,
+def affinity_tensor(cohort: xr.Dataset, *, method: str = "differential", window_s: float = 40.0,
+                    stride_s: float = 20.0, dtype: Any = "float32", max_memory_gb: float = 8.0,
                     chance: str = "median", chance_mads: float = 0.0, params: Mapping[str, Any] | None = None) -> xr.Dataset:
     """Window × animal × pair affinity tensor of a cohort.
 
@@ -93,8 +93,8 @@ def affinity_tensor(cohort: xr.Dataset, *, method: str = "differential", window_
     method : str
         Affinity name (``differential`` or ``correlation``).
     window_s, stride_s : float
-        Window length and step, seconds.
-    dtype : numpy dtype of the tensor (float32 by default).
+        Window length and step, seconds (defaults: the pipeline's 40 s windows every 20 s).
+    dtype : numpy dtype (or its name) of the tensor, ``"float32"`` by default.
     max_memory_gb : float
         Budget checked before allocating (see :func:`check_memory`).
     chance : ``"median"`` or ``"none"``

@@ -42,7 +42,7 @@ def spikes_to_calcium(
     spikes: np.ndarray,
     sampling_rate_hz: float,
     *,
-    rng: np.random.Generator,
+    random_state: int | np.random.Generator | None = None,
     tau_rise_s: float = 0.2,
     tau_decay_s: float = 1.0,
     amplitude: float = 1.0,
@@ -51,8 +51,10 @@ def spikes_to_calcium(
 ) -> np.ndarray:
     """Render spike counts (T, N) as fluorescence (T, N) with the model in the module doc.
 
-    ``drift_sd`` is the per-second standard deviation of the random-walk drift.
+    ``drift_sd`` is the per-second standard deviation of the random-walk drift;
+    ``random_state`` (int, numpy Generator or None) draws the drift and the noise.
     """
+    rng = np.random.default_rng(random_state)
     spikes = np.asarray(spikes, dtype=np.float64)
     if spikes.ndim != 2:
         raise ValueError(f"spikes must be (time, neuron), got shape {spikes.shape}")
@@ -76,7 +78,7 @@ def synthetic_recording(
     sampling_rate_hz: float,
     *,
     animal: str,
-    seed: int | np.random.Generator,
+    random_state: int | np.random.Generator | None,
     neuron_names: list[str] | None = None,
     behavior: dict[str, np.ndarray] | None = None,
     **calcium_kwargs,
@@ -85,10 +87,10 @@ def synthetic_recording(
 
     Spike counts per frame are Poisson with mean ``rates_hz / sampling_rate_hz``.
     """
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     rates_hz = np.asarray(rates_hz, dtype=np.float64)
     spikes = rng.poisson(np.clip(rates_hz, 0, None) / sampling_rate_hz)
-    traces = spikes_to_calcium(spikes, sampling_rate_hz, rng=rng, **calcium_kwargs)
+    traces = spikes_to_calcium(spikes, sampling_rate_hz, random_state=rng, **calcium_kwargs)
     n_time, n_neuron = traces.shape
     names = neuron_names or [f"n{i:03d}" for i in range(n_neuron)]
     return make_recording(
@@ -102,7 +104,7 @@ def synthetic_cohort(
     n_neurons: int = 24,
     n_time: int = 900,
     sampling_rate_hz: float = 2.0,
-    seed: int | np.random.Generator = 0,
+    random_state: int | np.random.Generator | None = 0,
     *,
     reversal_fraction: float = 0.25,
     mean_reversal_s: float = 8.0,
@@ -126,7 +128,7 @@ def synthetic_cohort(
     ----------
     n_animals, n_neurons, n_time : int
     sampling_rate_hz : float
-    seed : int or numpy Generator
+    random_state : int, numpy Generator or None
 
     Returns
     -------
@@ -138,7 +140,7 @@ def synthetic_cohort(
     if n_animals < 1 or n_neurons < 1 or n_time < 2 or not sampling_rate_hz > 0:
         raise ValueError(f"need n_animals>=1, n_neurons>=1, n_time>=2, sampling_rate_hz>0; got "
                          f"{n_animals}, {n_neurons}, {n_time}, {sampling_rate_hz}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     dt = 1.0 / sampling_rate_hz
     # Two-state chain: leave reversal with prob dt/mean_reversal_s per frame; the entry
     # probability follows from the stationary fraction p: p_in = p_out * p / (1 - p).
@@ -158,7 +160,7 @@ def synthetic_cohort(
         rates = base_rate_hz * (1.0 + 0.8 * np.sin(2 * np.pi * t[:, None] / period + phase))
         rates[:, :n_command] = np.where(rev[:, None] == 1, reversal_rate_hz, base_rate_hz * 0.25)
         spikes = rng.poisson(rates * dt)
-        traces = spikes_to_calcium(spikes, sampling_rate_hz, rng=rng, noise_sd=noise_sd, drift_sd=drift_sd)
+        traces = spikes_to_calcium(spikes, sampling_rate_hz, random_state=rng, noise_sd=noise_sd, drift_sd=drift_sd)
         velocity = np.where(rev == 1, -0.08, 0.12) + rng.normal(0.0, 0.02, n_time)
         animal = f"syn{a:02d}"
         rec = make_recording(

@@ -42,7 +42,7 @@ rule connectome_rank_fit:
         gpu=GPUS,
     params:
         ntf=CX_NTF,
-        seed=lambda w: cx_seed(w.dataset, w.cx_rank, w.cx_restart),
+        random_state=lambda w: cx_seed(w.dataset, w.cx_rank, w.cx_restart),
         version=VERSION,
     script:
         "../scripts/connectome_rank_fit.py"
@@ -102,7 +102,7 @@ rule connectome_communities:
         runtime=20,
     params:
         communities=CX_COMMUNITIES,
-        seed=lambda w: cx_seed(w.dataset, "communities"),
+        random_state=lambda w: cx_seed(w.dataset, "communities"),
         version=VERSION,
     script:
         "../scripts/connectome_communities.py"
@@ -192,7 +192,7 @@ rule connectome_figure_communities:
         mem_mb=1000,
         runtime=5,
     params:
-        seed=lambda w: cx_seed(w.dataset, "layout"),
+        random_state=lambda w: cx_seed(w.dataset, "layout"),
         version=VERSION,
     script:
         "../scripts/connectome_figure_communities.py"

@@ -1,47 +1,45 @@
 # Settings, input functions and seeds of the connectome rules (kept apart for --lint).
 
 
-CX = config.get("connectome", {})
-CX_RANKS = [int(r) for r in CX.get("ranks", [1, 2, 3, 4, 5, 6])]
-CX_RESTARTS = list(range(int(CX.get("restarts", 3))))
+CX = config["connectome"]
+CX_RANKS = [int(r) for r in CX["ranks"]]
+CX_RESTARTS = list(range(CX["restarts"]))
 CX_PLANTED = [
     d
     for d, s in DATASETS.items()
     if s["reader"] == "synthetic"
     and s["synthetic"]["generator"] == "planted_communities"
 ]
+# Schema key -> library parameter: affinity -> affinity_tensor(method=), rank ->
+# select_from_fits(override=); every other key keeps its name.
 CX_AFFINITY = {
-    "method": CX.get("affinity", "differential"),
-    "window_s": float(CX.get("window_s", 40.0)),
-    "stride_s": float(CX.get("stride_s", 20.0)),
-    "chance": CX.get("chance", "median"),
-    "dtype": CX.get("dtype", "float32"),
-    "max_memory_gb": float(config.get("max_memory_gb", 8)),
+    "method": CX["affinity"],
+    "window_s": CX["window_s"],
+    "stride_s": CX["stride_s"],
+    "chance": CX["chance"],
+    "dtype": CX["dtype"],
+    "max_memory_gb": config["max_memory_gb"],
     "params": (
-        {
-            "smooth_s": float(CX.get("smooth_s", 1.0)),
-            "saturation": CX.get("saturation"),
-            "normalize": CX.get("normalize", "window"),
-        }
-        if CX.get("affinity", "differential") == "differential"
+        {key: CX[key] for key in ("smooth_s", "saturation", "normalize")}
+        if CX["affinity"] == "differential"
         else {}
     ),
 }
 CX_NTF = {
-    "n_iter_max": int(CX.get("n_iter_max", 300)),
-    "tol": float(CX.get("tol", 1e-6)),
-    "n_inner": int(CX.get("n_inner", 5)),
-    "backend": config.get("backend", "numpy"),
-    "device": config.get("device", "cpu"),
+    "max_iter": CX["max_iter"],
+    "tol": CX["tol"],
+    "n_inner": CX["n_inner"],
+    "backend": config["backend"],
+    "device": config["device"],
 }
 CX_SELECT = {
-    "similarity_threshold": float(CX.get("similarity_threshold", 0.9)),
-    "elbow_fraction": float(CX.get("elbow_fraction", 0.05)),
-    "override": CX.get("rank"),
+    "similarity_threshold": CX["similarity_threshold"],
+    "elbow_fraction": CX["elbow_fraction"],
+    "override": CX["rank"],
 }
 CX_COMMUNITIES = {
-    "max_blocks": int(CX.get("max_blocks", 8)),
-    "baselines": list(CX.get("baselines", ["louvain", "leiden"])),
+    "max_blocks": CX["max_blocks"],
+    "baselines": list(CX["baselines"]),
 }
 
 

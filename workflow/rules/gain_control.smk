@@ -1,19 +1,14 @@
 # Recurrent gain control (Duong, Bredenberg, Heeger & Simoncelli 2023): for every model
 # and adapter probability simulate unadapted vs adapted networks and measure the effects
 # (NetCDF), then draw the figures from the saved results and tabulate one number per effect.
-GAIN_CONTROL = config.get("gain_control", {})
-GC_MODELS = list(GAIN_CONTROL.get("models", ["recurrent", "feedforward", "synaptic"]))
+GAIN_CONTROL = config["gain_control"]
+GC_MODELS = list(GAIN_CONTROL["models"])
 GC_PROBABILITIES = {
     f"{round(100 * float(p)):02d}": float(p)
-    for p in GAIN_CONTROL.get("adapter_probabilities", [0.30, 0.35, 0.40, 0.50])
+    for p in GAIN_CONTROL["adapter_probabilities"]
 }
-GC_NETWORK = dict(GAIN_CONTROL.get("network", {}))
-GC_SWEEP = {
-    "min": 0.01,
-    "max": 100.0,
-    "n": 41,
-    **GAIN_CONTROL.get("tradeoff_sweep", {}),
-}
+GC_NETWORK = dict(GAIN_CONTROL["network"])
+GC_SWEEP = dict(GAIN_CONTROL["tradeoff_sweep"])
 GC_FIG = "results/figures/gain_control"
 
 
@@ -37,9 +32,9 @@ rule gain_control_simulate:
     params:
         adapter_probability=lambda w: GC_PROBABILITIES[w.pct],
         network=GC_NETWORK,
-        backend=config.get("backend", "numpy"),
-        device=config.get("device", "cpu"),
-        seed=SEED,
+        backend=config["backend"],
+        device=config["device"],
+        random_state=SEED,
         version=VERSION,
     script:
         "../scripts/gain_control_simulate.py"
@@ -59,9 +54,9 @@ rule gain_control_tradeoff:
         adapter_probabilities=list(GC_PROBABILITIES.values()),
         models=GC_MODELS,
         network=GC_NETWORK,
-        backend=config.get("backend", "numpy"),
-        device=config.get("device", "cpu"),
-        seed=SEED,
+        backend=config["backend"],
+        device=config["device"],
+        random_state=SEED,
         version=VERSION,
     script:
         "../scripts/gain_control_tradeoff.py"
@@ -177,7 +172,7 @@ rule gain_control_figure_tradeoff:
         runtime=5,
     params:
         kind="tradeoff",
-        tradeoff=float(GC_NETWORK.get("tradeoff", 1.0)),
+        tradeoff=GC_NETWORK["tradeoff"],
         version=VERSION,
     script:
         "../scripts/gain_control_figure.py"

@@ -23,7 +23,7 @@ rule synthesize:
     params:
         synthetic=lambda w: DATASETS[w.dataset]["synthetic"],
         animals=lambda w: dataset_animals(w.dataset),
-        seed=lambda w: derived_seed("synthesize", w.dataset),
+        random_state=lambda w: derived_seed("synthesize", w.dataset),
         version=VERSION,
     script:
         "../scripts/synthesize.py"
@@ -60,7 +60,7 @@ rule cohort:
         mem_mb=2000,
         runtime=10,
     params:
-        min_animals=lambda w: int(DATASETS[w.dataset].get("min_animals", 1)),
+        min_animals=lambda w: DATASETS[w.dataset]["min_animals"],
         dataset=lambda w: DATASETS[w.dataset],
         version=VERSION,
     script:
@@ -85,7 +85,7 @@ rule qc_figure:
         mem_mb=1500,
         runtime=10,
     params:
-        max_neurons=INGEST.get("qc_max_neurons", 150),
+        max_neurons=INGEST["qc_max_neurons"],
         version=VERSION,
     script:
         "../scripts/qc_figure.py"

@@ -2,7 +2,7 @@
 import re
 import zlib
 
-INGEST = config.get("ingest", {})
+INGEST = config["ingest"]
 SYNTHETIC_DATASETS = [d for d, s in DATASETS.items() if s["reader"] == "synthetic"]
 
 

@@ -1,39 +1,25 @@
 # Rich vs. lazy learning in RNNs (Liu et al., ICLR 2024): a rank sweep (tasks x ranks x
 # seeds, one job each), biological inits vs. controls, the linear-network theory, the
 # spectra of the inits, then tables and figures drawn from the saved results.
-RL = config.get("rich_lazy", {})
-RL_RUN = RL.get("run_name", "quick")
+RL = config["rich_lazy"]
+RL_RUN = RL["run_name"]
 RL_SIM = f"results/simulations/rich_lazy/{RL_RUN}"
 RL_TAB = f"results/tables/rich_lazy/{RL_RUN}"
 RL_FIG = f"results/figures/rich_lazy/{RL_RUN}"
 RL_LOG = f"results/logs/rich_lazy/{RL_RUN}"
-RL_TASKS = list(RL.get("tasks", ["2AF", "DMS", "CXT"]))
-RL_RANKS = [int(r) for r in RL.get("ranks", [1, 10, 30, 100])]
-RL_SEEDS = list(range(int(RL.get("n_seeds", 2))))
-RL_INITS = RL.get("inits", {})
-RL_INIT_KINDS = list(
-    RL_INITS.get(
-        "kinds",
-        [
-            "gaussian",
-            "rank_1",
-            "celegans",
-            "celegans_gaussian",
-            "celegans_shuffled",
-            "v1",
-            "v1_gaussian",
-            "v1_shuffled",
-        ],
-    )
-)
-RL_INIT_SEEDS = list(range(int(RL_INITS.get("n_seeds", 2))))
-RL_INIT_TASK = RL_INITS.get("task", "2AF")
-RL_TRAIN = dict(RL.get("train", {}))
+RL_TASKS = list(RL["tasks"])
+RL_RANKS = [int(r) for r in RL["ranks"]]
+RL_SEEDS = list(range(RL["n_seeds"]))
+RL_INITS = RL["inits"]
+RL_INIT_KINDS = list(RL_INITS["kinds"])
+RL_INIT_SEEDS = list(range(RL_INITS["n_seeds"]))
+RL_INIT_TASK = RL_INITS["task"]
+RL_TRAIN = dict(RL["train"])
 RL_COMPUTE = {
-    "backend": config.get("backend", "numpy"),
-    "device": config.get("device", "cpu"),
-    "dtype": RL.get("dtype", "float64"),
-    "probe_batch": int(RL.get("probe_batch", 32)),
+    "backend": config["backend"],
+    "device": config["device"],
+    "dtype": RL["dtype"],
+    "probe_batch": RL["probe_batch"],
 }
 
 
@@ -59,9 +45,9 @@ rule rich_lazy_rank_run:
             "task": w.rl_task,
             "rank": int(w.rl_rank),
             "replicate": int(w.rl_seed),
-            "seed": SEED,
-            "n_hidden": int(RL.get("n_hidden", 100)),
-            "gain": float(RL.get("gain", 1.25)),
+            "random_state": SEED,
+            "n_hidden": RL["n_hidden"],
+            "gain": RL["gain"],
             "train_kwargs": RL_TRAIN,
             **RL_COMPUTE,
         },
@@ -85,11 +71,11 @@ rule rich_lazy_init_run:
             "kind": w.rl_init,
             "task": w.rl_task,
             "replicate": int(w.rl_seed),
-            "seed": SEED,
-            "n_hidden": int(RL_INITS.get("n_hidden", RL.get("n_hidden", 100))),
-            "gain": float(RL.get("gain", 1.25)),
-            "connectome": RL_INITS.get("connectome", "witvliet_2020_8"),
-            "lognormal_sigma": float(RL_INITS.get("lognormal_sigma", 1.0)),
+            "random_state": SEED,
+            "n_hidden": RL_INITS["n_hidden"],
+            "gain": RL["gain"],
+            "connectome": RL_INITS["connectome"],
+            "lognormal_sigma": RL_INITS["lognormal_sigma"],
             "train_kwargs": RL_TRAIN,
             **RL_COMPUTE,
         },
@@ -159,12 +145,12 @@ rule rich_lazy_spectra:
         runtime=10,
     params:
         spectra={
-            "n_hidden": int(RL.get("n_hidden", 100)),
+            "n_hidden": RL["n_hidden"],
             "ranks": RL_RANKS,
-            "gain": float(RL.get("gain", 1.25)),
-            "seed": SEED,
-            "connectome": RL_INITS.get("connectome", "witvliet_2020_8"),
-            "lognormal_sigma": float(RL_INITS.get("lognormal_sigma", 1.0)),
+            "gain": RL["gain"],
+            "random_state": SEED,
+            "connectome": RL_INITS["connectome"],
+            "lognormal_sigma": RL_INITS["lognormal_sigma"],
         },
         version=VERSION,
     script:
@@ -182,7 +168,7 @@ rule rich_lazy_linear_theory:
         mem_mb=1000,
         runtime=10,
     params:
-        theory={**RL.get("theory", {}), "seed": SEED},
+        theory={**RL["theory"], "random_state": SEED},
         version=VERSION,
     script:
         "../scripts/rich_lazy_theory.py"

@@ -13,13 +13,13 @@ logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 
 cfg = snakemake.params.communities
 ntf = read_netcdf(snakemake.input[0])
-seed = snakemake.params.seed
-tables = {"sbm": component_communities(ntf, method="sbm", seed=seed, max_blocks=cfg["max_blocks"])}
+random_state = snakemake.params.random_state
+tables = {"sbm": component_communities(ntf, method="sbm", random_state=random_state, max_blocks=cfg["max_blocks"])}
 for method in cfg["baselines"]:
     if method == "leiden" and not leiden_available():
         logging.warning("leidenalg is not installed; skipping the Leiden baseline")
         continue
-    tables[method] = component_communities(ntf, method=method, seed=seed)
+    tables[method] = component_communities(ntf, method=method, random_state=random_state)
 write_csv(pd.concat(tables.values(), ignore_index=True), snakemake.output.communities)
 write_csv(tables["sbm"].drop(columns="method"), snakemake.output.table)
 write_csv(compare_methods(tables), snakemake.output.methods)

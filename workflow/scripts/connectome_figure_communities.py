@@ -11,5 +11,5 @@ from neurodyn.plots.style import save
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
 
 fig = community_graphs(read_netcdf(snakemake.input.ntf), pd.read_csv(snakemake.input.communities),
-                       seed=snakemake.params.seed)
+                       seed=snakemake.params.random_state)
 save(fig, snakemake.output.png)

@@ -11,9 +11,9 @@ logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 
 rank, restart = int(snakemake.wildcards.cx_rank), int(snakemake.wildcards.cx_restart)
 affinity = read_netcdf(snakemake.input[0])
-result = fit_affinity(affinity, rank, random_state=snakemake.params.seed, **snakemake.params.ntf)
+result = fit_affinity(affinity, rank, random_state=snakemake.params.random_state, **snakemake.params.ntf)
 ds = ntf_to_dataset(result, affinity, attrs={"restart": restart})
-ds.attrs.update(provenance(seed=snakemake.params.seed, config=dict(snakemake.params.ntf)))
+ds.attrs.update(provenance(random_state=snakemake.params.random_state, config=dict(snakemake.params.ntf)))
 write_netcdf(ds, snakemake.output[0])
 logging.info("rank %d restart %d: rel. error %.4f after %d iterations", rank, restart, result.rel_error,
              result.n_iter)

@@ -13,7 +13,7 @@ logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 params = GainControlParams.from_mapping(snakemake.params.network)
 backend = Backend(snakemake.params.backend, snakemake.params.device)
 ds = simulate_adaptation(float(snakemake.params.adapter_probability), snakemake.wildcards.model, params, backend)
-ds.attrs.update(provenance(seed=snakemake.params.seed,
+ds.attrs.update(provenance(random_state=snakemake.params.random_state,
                            config={"network": dict(snakemake.params.network), "model": snakemake.wildcards.model,
                                    "adapter_probability": snakemake.params.adapter_probability,
                                    "backend": snakemake.params.backend}))

@@ -15,7 +15,7 @@ tradeoffs = np.geomspace(float(sweep["min"]), float(sweep["max"]), int(sweep["n"
 curves = tradeoff_curves(tradeoffs, snakemake.params.adapter_probabilities, snakemake.params.models,
                          GainControlParams.from_mapping(snakemake.params.network),
                          Backend(snakemake.params.backend, snakemake.params.device))
-curves.attrs.update(provenance(seed=snakemake.params.seed,
+curves.attrs.update(provenance(random_state=snakemake.params.random_state,
                                config={"network": dict(snakemake.params.network), "sweep": dict(sweep)}))
 print(curves)
 write_netcdf(curves, snakemake.output[0])

@@ -11,7 +11,7 @@ logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 
 run = dict(snakemake.params.run)
 ds = run_experiment(run)
-ds.attrs.update(provenance(seed=run["seed"], config=run))
+ds.attrs.update(provenance(random_state=run["random_state"], config=run))
 write_netcdf(ds, snakemake.output[0])
 logging.info("%s", {k: float(ds[k].values.ravel()[0]) for k in ("weight_change", "representation_alignment",
                                                                   "kernel_alignment", "final_accuracy")})

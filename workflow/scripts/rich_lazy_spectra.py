@@ -11,7 +11,7 @@ logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 
 spec = dict(snakemake.params.spectra)
 ds = init_spectra(**spec)
-ds.attrs.update(provenance(seed=spec["seed"], config=spec))
+ds.attrs.update(provenance(random_state=spec["random_state"], config=spec))
 write_netcdf(ds, snakemake.output.nc)
 table = spectra_table(ds)
 write_csv(table, snakemake.output.table)

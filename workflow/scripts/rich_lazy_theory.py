@@ -11,7 +11,7 @@ logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 
 theory = dict(snakemake.params.theory)
 ds = linear_theory_experiment(**theory)
-ds.attrs.update(provenance(seed=theory["seed"], config=theory))
+ds.attrs.update(provenance(random_state=theory["random_state"], config=theory))
 write_netcdf(ds, snakemake.output.nc)
 table = theory_table(ds)
 write_csv(table, snakemake.output.table)

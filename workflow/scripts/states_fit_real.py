@@ -28,6 +28,6 @@ result, selection = fit_brain_states(
     fit={k: int(cfg[k]) for k in ("max_iter", "m_step_iter", "polish_iter") if k in cfg},
     seed=int(snakemake.params.seed),
 )
-result.attrs.update(provenance(seed=int(snakemake.params.seed), config=cfg))
+result.attrs.update(provenance(random_state=int(snakemake.params.seed), config=cfg))
 write_netcdf(result, snakemake.output.fit)
 write_csv(selection, snakemake.output.selection, index=False, float_format="%.6g")

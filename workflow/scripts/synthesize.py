@@ -23,12 +23,12 @@ generate = getattr(importlib.import_module(module), name)
 animals = list(snakemake.params.animals)
 recordings, truth = generate(
     n_animals=len(animals),
-    n_neurons=int(spec.get("n_neurons", 24)),
-    n_time=int(spec.get("n_time", 900)),
-    sampling_rate_hz=float(spec.get("sampling_rate_hz", 2.0)),
-    seed=int(snakemake.params.seed),
+    n_neurons=spec["n_neurons"],
+    n_time=spec["n_time"],
+    sampling_rate_hz=spec["sampling_rate_hz"],
+    random_state=int(snakemake.params.random_state),
 )
-attrs = provenance(seed=snakemake.params.seed, config=spec)
+attrs = provenance(random_state=snakemake.params.random_state, config=spec)
 raw = Path(snakemake.output.raw)
 for animal, rec in zip(animals, recordings):
     rec.attrs.update(attrs, animal=animal)

@@ -2,7 +2,7 @@
 
 ``simulate_adaptation`` runs one experiment (one model, one adapter probability) and
 returns everything as an ``xarray.Dataset``; :class:`GainControlAdaptation` is the thin
-estimator around it.  Models:
+object-style wrapper around it (a simulation, so its verb is ``simulate``, not ``fit``).  Models:
 
 ``recurrent``    fixed ring W, gains re-optimised for the ensemble (Duong et al. 2023);
 ``feedforward``  the same with W = 0 (pure single-neuron gain scaling);
@@ -56,7 +56,7 @@ class GainControlParams:
     n_per_bin: int = 9                       # fine measurement grid: sub-orientations per bin
     ensemble_grid: str = "benucci"           # grid on which the ensembles live: benucci | fine
     synaptic_rate: float = 0.2
-    synaptic_max_steps: int = 5000
+    synaptic_max_iter: int = 5000
     synaptic_tol: float = 1e-3
 
     def __post_init__(self):
@@ -130,8 +130,8 @@ def adapt(params: GainControlParams, net: Network, p_uniform, p_biased, model: s
     info = {"synaptic_steps": 0, "synaptic_converged": True, "synaptic_residual": 0.0}
     if model == "synaptic":
         result = homeostatic_weights(net.weights, gains_u, net.drive, p_biased, p_uniform, params.synaptic_rate,
-                                     params.synaptic_max_steps, params.synaptic_tol)
-        info = {"synaptic_steps": result.n_steps, "synaptic_converged": bool(result.converged),
+                                     params.synaptic_max_iter, params.synaptic_tol)
+        info = {"synaptic_steps": result.n_iter, "synaptic_converged": bool(result.converged),
                 "synaptic_residual": float(result.residuals[-1])}
         return (gains_u, net.weights), (gains_u, result.weights), info
     ref_b = accuracy_ensemble(p_biased, params.accuracy_weighting)
@@ -301,10 +301,14 @@ def tradeoff_curve(tradeoffs, adapter_probability: float, model: str = "recurren
 
 
 class GainControlAdaptation:
-    """Estimator-style wrapper: ``GainControlAdaptation(model='recurrent').fit(0.5)``.
+    """Object-style wrapper: ``GainControlAdaptation(model='recurrent').simulate(0.5)``.
 
-    Fitted attributes: ``result_`` (the Dataset of :func:`simulate_adaptation`),
-    ``gains_unadapted_``, ``gains_adapted_``, ``weights_adapted_``, ``effects_`` (dict).
+    A simulation of a model network, not a fit to data: the verb is :meth:`simulate`.
+    Attributes set by :meth:`simulate`: ``result_`` (the Dataset of
+    :func:`simulate_adaptation`), ``gains_unadapted_``, ``gains_adapted_``,
+    ``weights_adapted_``, ``effects_`` (dict), ``n_iter_`` and ``converged_`` (the
+    homeostatic weight iteration of the ``synaptic`` model; 0 and True for the others,
+    whose gains are found in closed form).
     """
 
     def __init__(self, model: str = "recurrent", backend: str = "numpy", device: str = "cpu", **settings):
@@ -316,13 +320,27 @@ class GainControlAdaptation:
     def get_params(self, deep: bool = True) -> dict:
         return {"model": self.model, "backend": self.backend, "device": self.device, **asdict(self.params)}
 
-    def fit(self, adapter_probability: float) -> GainControlAdaptation:
+    def simulate(self, adapter_probability: float) -> GainControlAdaptation:
+        """Run one adaptation experiment (:func:`simulate_adaptation`) and keep its results.
+
+        Parameters
+        ----------
+        adapter_probability : float
+            π of the biased ensemble, in (0, 1).
+
+        Returns
+        -------
+        GainControlAdaptation
+            ``self``, with the attributes listed in the class docstring.
+        """
         be = Backend(self.backend, self.device)
         self.result_ = simulate_adaptation(adapter_probability, self.model, self.params, be)
         self.gains_unadapted_ = self.result_["gain_unadapted"].values
         self.gains_adapted_ = self.result_["gain_adapted"].values
         self.weights_adapted_ = self.result_["weights_adapted"].values
         self.effects_ = summarise_effects(self.result_)
+        self.n_iter_ = int(self.result_.attrs["synaptic_steps"])
+        self.converged_ = bool(self.result_.attrs["synaptic_converged"])
         return self
 
 

@@ -30,8 +30,8 @@ class SynapticAdaptation(NamedTuple):
     """Result of :func:`homeostatic_weights`."""
 
     weights: object          # (N, N) adapted W, backend of the input
-    residuals: np.ndarray     # (n_steps + 1,) relative Frobenius residual of the products
-    n_steps: int              # updates taken
+    residuals: np.ndarray     # (n_iter + 1,) relative Frobenius residual of the products
+    n_iter: int               # updates taken
     converged: bool
 
 
@@ -43,7 +43,7 @@ def response_products(weights, gains, drive, probabilities):
 
 
 def homeostatic_weights(weights, gains, drive, probabilities, reference_probabilities, rate: float = 0.5,
-                        max_steps: int = 2000, tol: float = 1e-3) -> SynapticAdaptation:
+                        max_iter: int = 2000, tol: float = 1e-3) -> SynapticAdaptation:
     """Iterate the homeostatic anti-Hebbian rule (5) from ``weights``.
 
     Parameters
@@ -57,7 +57,8 @@ def homeostatic_weights(weights, gains, drive, probabilities, reference_probabil
         Adapting ensemble p and the ensemble that defines the set points.
     rate : float
         η > 0 (dimensionless: the update is scaled by the largest eigenvalue of the set-point products).
-    max_steps : int
+    max_iter : int
+        Most updates.
     tol : float
         Stop when ``‖⟨rrᵀ⟩_p − ⟨rrᵀ⟩_ref‖_F / ‖⟨rrᵀ⟩_ref‖_F < tol``.
 
@@ -68,8 +69,8 @@ def homeostatic_weights(weights, gains, drive, probabilities, reference_probabil
     """
     if not rate > 0:
         raise InvalidInputError(f"synaptic learning rate must be > 0, got {rate!r}", field="rate")
-    if int(max_steps) != max_steps or max_steps < 0:
-        raise InvalidInputError(f"max_steps must be a non-negative integer, got {max_steps!r}", field="max_steps")
+    if int(max_iter) != max_iter or max_iter < 0:
+        raise InvalidInputError(f"max_iter must be a non-negative integer, got {max_iter!r}", field="max_iter")
     xp = get_namespace(weights, drive)
     check_stability(weights)
     target = response_products(weights, gains, drive, reference_probabilities)
@@ -80,10 +81,10 @@ def homeostatic_weights(weights, gains, drive, probabilities, reference_probabil
     scale = float(np.max(np.linalg.eigvalsh(to_numpy(target))))
     current = weights
     residuals = []
-    for step in range(int(max_steps) + 1):
+    for step in range(int(max_iter) + 1):
         mismatch = response_products(current, gains, drive, probabilities) - target
         residuals.append(float(xp.sqrt(xp.sum(mismatch ** 2))) / target_norm)
-        if residuals[-1] < tol or step == max_steps:
+        if residuals[-1] < tol or step == max_iter:
             break
         eta = rate
         for _ in range(4):
@@ -97,5 +98,5 @@ def homeostatic_weights(weights, gains, drive, probabilities, reference_probabil
             raise InvalidInputError("the homeostatic weight update drives the network unstable; lower the synaptic "
                                     "rate", field="rate")
         current = candidate
-    n_steps = len(residuals) - 1
-    return SynapticAdaptation(current, np.asarray(residuals), n_steps, residuals[-1] < tol)
+    n_iter = len(residuals) - 1
+    return SynapticAdaptation(current, np.asarray(residuals), n_iter, residuals[-1] < tol)
