@@ -29,7 +29,7 @@ pytestmark = pytest.mark.workflow
 
 def write_mouse(root: Path) -> np.ndarray:
     """A suite2p folder of one mouse: 10 cells with structured activity and one non-cell ROI."""
-    recs, _ = synthetic_cohort(1, N_CELLS, 400, 2.0, seed=5)
+    recs, _ = synthetic_cohort(1, N_CELLS, 400, 2.0, random_state=5)
     rng = np.random.default_rng(0)
     signal = recs[0]["traces"].values.T
     F = np.vstack([200 + 40 * signal + rng.normal(0, 2, signal.shape), np.full((1, 400), 300.0)])
