@@ -21,8 +21,9 @@ From files to a Recording
    ``⌊baseline_percentile / 100 · w⌋``-th smallest value (0-based) of the ``w`` frames
    centred on it, ``w = 2·round(baseline_window_s · fs / 2) + 1`` (an odd window), the
    series mirrored at both ends (``scipy.ndimage.percentile_filter``, mode ``reflect``).
-   Defaults: 8th percentile over 60 s, suite2p's own ``prctile_baseline`` and
-   ``win_baseline``.  Frames where ``Fc`` is NaN are bridged by linear interpolation for
+   Defaults: 8th percentile over 60 s, the defaults of suite2p's ``prctile_baseline`` and
+   ``win_baseline`` (the running percentile is suite2p's ``baseline: prctile`` mode; its
+   default mode, ``maximin``, is not used here).  Frames where ``Fc`` is NaN are bridged by linear interpolation for
    the baseline only.
 4. **ΔF/F** ``= (Fc − F0) / F0``: the Recording's ``traces`` (units ``dF/F``).  An ROI
    whose baseline is ≤ 0 somewhere (neuropil brighter than the cell after correction)
