@@ -4,9 +4,10 @@ Usage: python data/make_anatomy.py [SHARED_DATA_DIR]   (default ../shared/data)
 
 Input: edge lists ``{pre, post, typ, syn}`` as distributed with Dag et al. (Cell 2023):
 ``typ`` 0 = chemical synapse, 2 = gap junction (electrical), ``syn`` one entry per contact.
-Output: ``data/connectome/<name>.csv`` with columns ``pre, post, type, count`` where
-``count`` is the number of contacts (len(syn)), and a copy of the Allen V1 cell-type
-connection-probability table.
+Output: ``neurodyn/data/bundled/connectome/<name>.csv`` (package data) with columns
+``pre, post, type, count`` where ``count`` is the number of contacts (len(syn)), and a
+copy of the Allen V1 cell-type connection-probability table in
+``neurodyn/data/bundled/allen_v1/``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+BUNDLED = HERE.parent / "neurodyn" / "data" / "bundled"
 TYPES = {0: "chemical", 2: "electrical"}
 
 
@@ -43,9 +45,9 @@ def convert(src: Path, dst: Path) -> int:
 
 def main(shared: Path) -> None:
     for name in ("white_1986_whole", "witvliet_2020_7", "witvliet_2020_8"):
-        n = convert(shared / "flavell2023" / "connectome" / f"{name}.json", HERE / "connectome" / f"{name}.csv")
+        n = convert(shared / "flavell2023" / "connectome" / f"{name}.json", BUNDLED / "connectome" / f"{name}.csv")
         print(f"{name}: {n} edges")
-    shutil.copyfile(shared / "allen_v1" / "pmax_matrix_v1dd.csv", HERE / "allen_v1" / "pmax_matrix_v1dd.csv")
+    shutil.copyfile(shared / "allen_v1" / "pmax_matrix_v1dd.csv", BUNDLED / "allen_v1" / "pmax_matrix_v1dd.csv")
 
 
 if __name__ == "__main__":

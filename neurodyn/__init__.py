@@ -8,8 +8,12 @@ neurodyn.states      HMM-GLMs with no, Gaussian and one-hot connectivity priors
 neurodyn.circuits    recurrent gain control; rich vs. lazy learning in RNNs
 neurodyn.plots       figures (matplotlib only)
 neurodyn.backend     array namespace (numpy default, torch/cupy optional)
+neurodyn.cli         the ``neurodyn`` command line (``inspect``, ``info``)
 """
 
+from __future__ import annotations
+
+import os
 from importlib.metadata import PackageNotFoundError, version
 
 try:
@@ -17,4 +21,30 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.1.0+local"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "source_hash"]
+
+#: What :func:`source_hash` reads: the code and the bundled tables the code loads.
+SOURCE_SUFFIXES = (".py", ".csv")
+
+
+def source_hash(root: str | os.PathLike | None = None) -> str:
+    """SHA-256 (hex) of the library's source: every ``*.py`` (and bundled ``*.csv``) file
+    under ``root`` (default: this installed package), by relative path and content.
+
+    Independent of file times, of ``__pycache__`` and of where the tree lives, so two
+    checkouts of the same commit agree and any edit to the code changes it.  The workflow
+    passes it as a rule parameter, so Snakemake re-runs the rules whose results a library
+    change may affect (its ``params`` re-run trigger).
+    """
+    import hashlib
+    from pathlib import Path
+
+    base = Path(__file__).resolve().parent if root is None else Path(root)
+    digest = hashlib.sha256()
+    files = sorted(p for p in base.rglob("*") if p.suffix in SOURCE_SUFFIXES and p.is_file()
+                   and "__pycache__" not in p.relative_to(base).parts)
+    for path in files:
+        data = path.read_bytes()
+        digest.update(f"{path.relative_to(base).as_posix()}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()

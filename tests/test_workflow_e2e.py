@@ -27,12 +27,12 @@ sys.path.insert(0, str(REPO / "tests" / "cluster"))
 from compare_results import compare  # noqa: E402
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
-ARGS = ["--profile", "workflow/profiles/default", "--configfile", "config/tiny.yaml", "--cores", "2"]
+ARGS = ["--configfile", "config/tiny.yaml", "--cores", "2"]  # profiles/default is read by itself
 
 
 def _scratch(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
-    for name in ("Snakefile", "workflow", "config", "data"):
+    for name in ("Snakefile", "workflow", "profiles", "config", "data"):
         src = REPO / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
     return root

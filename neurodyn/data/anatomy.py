@@ -9,14 +9,17 @@
   postsynaptic) from the Allen Institute's biorealistic V1 model (Billeh et al., Neuron
   2020; the v1dd table).
 
-The files live in the repository's ``data/`` folder (see ``data/README.md``); pass
-``data_dir=`` or set ``NEURODYN_DATA`` to read them from elsewhere.
+The files ship inside the package (``neurodyn/data/bundled/``, read through
+:mod:`importlib.resources`, so they are there after a plain ``pip install``; provenance in
+the repository's ``data/README.md``); pass ``data_dir=`` or set ``NEURODYN_DATA`` to read
+them from elsewhere.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -36,12 +39,14 @@ V1_CITATION = ("Billeh et al., Neuron 106 (2020); Allen Institute biorealistic V
 
 
 def bundled_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    """The folder holding the bundled data (argument, ``$NEURODYN_DATA``, or the repo's data/)."""
+    """The folder holding the anatomy tables: ``data_dir``, else ``$NEURODYN_DATA``, else the
+    package's own ``neurodyn/data/bundled/`` (package data, found with :mod:`importlib.resources`)."""
     if data_dir is not None:
         return Path(data_dir)
     if os.environ.get("NEURODYN_DATA"):
         return Path(os.environ["NEURODYN_DATA"])
-    return Path(__file__).resolve().parents[2] / "data"
+    # A regular (wheel or editable) installation is a folder on disk, so this is a real path.
+    return Path(str(resources.files("neurodyn.data") / "bundled"))
 
 
 def load_connectome(name: str = "witvliet_2020_8", data_dir: str | os.PathLike | None = None) -> pd.DataFrame:

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 
 from neurodyn.connectome.tensor import fold_pairs
-from neurodyn.plots.style import NONNEG, PALETTE, figure
+from neurodyn.plots.style import NONNEG, PALETTE, figure, styled
 
 
+@styled
 def rank_selection(summary: pd.DataFrame, metrics: pd.DataFrame | None = None):
     """Reconstruction error and run-to-run similarity against rank, chosen rank marked."""
     fig, axes = figure(1, 2, figsize=(6.4, 2.6))
@@ -55,6 +56,7 @@ def _shade(ax, behavior_time, behavior, epochs, t_max):
                         ha="center", va="top", fontsize=6, color="0.35")
 
 
+@styled
 def components(ntf, *, behavior_time=None, behavior=None, epochs=None, communities: pd.DataFrame | None = None,
                max_neuron_labels: int = 120):
     """One row per component: temporal profile, per-animal loadings, the N × N pair factor.
@@ -115,6 +117,7 @@ def components(ntf, *, behavior_time=None, behavior=None, epochs=None, communiti
     return fig
 
 
+@styled
 def community_graphs(ntf, communities: pd.DataFrame, *, method: str = "sbm", edge_quantile: float = 0.9,
                      seed: int = 0):
     """Per component, the weighted graph of its pair factor with neurons coloured by community.
@@ -155,6 +158,7 @@ def community_graphs(ntf, communities: pd.DataFrame, *, method: str = "sbm", edg
     return fig
 
 
+@styled
 def recovery(table: pd.DataFrame):
     """Planted-truth recovery: per planted component, congruence per mode and NMI."""
     fig, ax = figure(figsize=(4.2, 2.6))

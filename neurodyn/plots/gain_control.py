@@ -30,6 +30,7 @@ def _colours(n):
     return matplotlib.colormaps[style.NONNEG](np.linspace(0.1, 0.85, n))
 
 
+@style.styled
 def plot_tuning_curves(datasets):
     """Tuning curves of every channel before (dashed) and after (solid) adaptation.
 
@@ -78,11 +79,13 @@ def _profile_panels(datasets_by_model, variables, ylabel, reference=None):
     return fig
 
 
+@style.styled
 def plot_gain_profile(datasets_by_model):
     """Adapted / unadapted single-neuron gain vs the neuron's preference relative to the adapter."""
     return _profile_panels(datasets_by_model, [("gain_ratio", "-")], "gain ratio adapted / unadapted", 1.0)
 
 
+@style.styled
 def plot_max_min_ratios(datasets_by_model):
     """Ratios of tuning-curve maxima (solid) and minima (dashed), adapted / unadapted."""
     fig = _profile_panels(datasets_by_model, [("max_ratio", "-"), ("min_ratio", "--")],
@@ -93,11 +96,13 @@ def plot_max_min_ratios(datasets_by_model):
     return fig
 
 
+@style.styled
 def plot_repulsion(datasets_by_model):
     """Shift of preferred orientation vs distance from the adapter (positive: away)."""
     return _profile_panels(datasets_by_model, [("repulsion", "-")], "shift away from adapter (deg)", 0.0)
 
 
+@style.styled
 def plot_covariances(datasets, variable: str = "covariance"):
     """Population covariance (or correlation) under the uniform ensemble, the biased ensemble
     before adaptation and after it; one row per adapter probability, shared colour scale."""
@@ -121,6 +126,7 @@ def plot_covariances(datasets, variable: str = "covariance"):
     return fig
 
 
+@style.styled
 def plot_tradeoff(curves, default_tradeoff: float | None = None):
     """Representation error vs activity of the optimal gains as the trade-off weight λ varies.
 

@@ -40,6 +40,7 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
 
 
+@style.styled
 def plot_recording_qc(rec: xr.Dataset, max_neurons: int = 150):
     """Heatmap of z-scored traces (neurons in similarity order, names where they fit)
     above the behaviour (velocity with reversals shaded when present).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neurodyn.plots.style import PALETTE, figure
+from neurodyn.plots.style import PALETTE, figure, styled
 
 REGIME_PANELS = (
     ("weight_change", "weight change ‖ΔW_h‖_F / ‖W_h(0)‖_F"),
@@ -25,6 +25,7 @@ def _mean_sd(da, dim: str = "replicate"):
     return mean.values, sd.values
 
 
+@styled
 def plot_rank_sweep(ds):
     """Weight change, RA, KA and accuracy vs. rank of ``W_h(0)``, one line per task.
 
@@ -56,6 +57,7 @@ def _smooth(y: np.ndarray, width: int) -> np.ndarray:
     return np.convolve(y, kernel, mode="valid")
 
 
+@styled
 def plot_loss_curves(ds):
     """Training loss vs. iteration for every rank, one panel per task (mean over seeds)."""
     tasks = ds["task"].values
@@ -76,6 +78,7 @@ def plot_loss_curves(ds):
     return fig
 
 
+@styled
 def plot_init_spectra(ds):
     """Normalised singular values ``σ_i/σ_1`` of every initial ``W_h`` vs. ``i/N``."""
     fig, axes = figure(1, 2, figsize=(7.0, 2.8))
@@ -97,6 +100,7 @@ def plot_init_spectra(ds):
     return fig
 
 
+@styled
 def plot_init_comparison(ds):
     """Weight change, RA, KA and accuracy per initialisation (bars: mean ± s.d. over seeds)."""
     inits = [str(i) for i in ds["init"].values]
@@ -116,6 +120,14 @@ def plot_init_comparison(ds):
     return fig
 
 
+def _aligned_errorbars(ax, x, mean, sd, aligned, labels):
+    """Mean ± s.d. against ``x``: rank-r inits as circles, the aligned init as squares."""
+    for mask, fmt, ms, colour, label in ((~aligned, "o", 3, PALETTE[0], labels[0]),
+                                         (aligned, "s", 4, PALETTE[3], labels[1])):
+        ax.errorbar(x[mask], mean[mask], yerr=sd[mask], fmt=fmt, ms=ms, capsize=2, color=colour, label=label)
+
+
+@styled
 def plot_linear_theory(ds):
     """Simulated kernel alignment vs. the theory ``√PR(M0)/d``, and KA vs. PR."""
     fig, axes = figure(1, 2, figsize=(6.5, 2.8))
@@ -126,10 +138,7 @@ def plot_linear_theory(ds):
     aligned = np.array([n == "aligned" for n in names])
     ax = axes[0]
     ax.plot([0, 1], [0, 1], color="0.6", lw=0.8, label="identity")
-    ax.errorbar(theory[~aligned], mean[~aligned], yerr=sd[~aligned], fmt="o", ms=3, capsize=2, color=PALETTE[0],
-                label="rank-r init")
-    ax.errorbar(theory[aligned], mean[aligned], yerr=sd[aligned], fmt="s", ms=4, capsize=2, color=PALETTE[3],
-                label="aligned rank 1")
+    _aligned_errorbars(ax, theory, mean, sd, aligned, ("rank-r init", "aligned rank 1"))
     ax.set_xlabel("theory √PR(M0) / d")
     ax.set_ylabel("simulated kernel alignment")
     ax.legend(frameon=False)
@@ -138,10 +147,7 @@ def plot_linear_theory(ds):
     grid = np.linspace(1, pr[~aligned].max(), 100)
     if d:
         ax.plot(grid, np.sqrt(grid) / d, color="0.4", lw=1, label="√PR / d")
-    ax.errorbar(pr[~aligned], mean[~aligned], yerr=sd[~aligned], fmt="o", ms=3, capsize=2, color=PALETTE[0],
-                label="simulation")
-    ax.errorbar(pr[aligned], mean[aligned], yerr=sd[aligned], fmt="s", ms=4, capsize=2, color=PALETTE[3],
-                label="aligned")
+    _aligned_errorbars(ax, pr, mean, sd, aligned, ("simulation", "aligned"))
     ax.set_xlabel("participation ratio PR(W1(0)ᵀW1(0))")
     ax.set_ylabel("kernel alignment (init vs. trained)")
     ax.legend(frameon=False)

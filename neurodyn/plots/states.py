@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.colors import ListedColormap
 
-from neurodyn.plots.style import NONNEG, PALETTE, figure, signed_limits
+from neurodyn.plots.style import NONNEG, PALETTE, figure, signed_limits, styled
 
 __all__ = ["state_raster", "state_weights", "prior_vs_connectome", "heldout_ll_vs_states"]
 
@@ -19,6 +19,7 @@ def _state_cmap(S):
     return ListedColormap([PALETTE[i % len(PALETTE)] for i in range(S)])
 
 
+@styled
 def state_raster(result):
     """Viterbi states (and posterior of the most reversing state) over time, with the
     reversal periods and velocity of each animal underneath."""
@@ -56,6 +57,7 @@ def state_raster(result):
     return fig
 
 
+@styled
 def state_weights(result):
     """Per-state coupling matrices ``W_s`` (post × pre) with neuron names."""
     W = result["weights"].values
@@ -77,6 +79,7 @@ def state_weights(result):
     return fig
 
 
+@styled
 def prior_vs_connectome(result, connectome, connectome_name: str, auroc: float | None = None):
     """Learned prior connection probability ``1 − α_none`` next to the anatomical contacts.
 
@@ -110,6 +113,7 @@ def prior_vs_connectome(result, connectome, connectome_name: str, auroc: float |
     return fig
 
 
+@styled
 def heldout_ll_vs_states(selection):
     """Held-out log-likelihood per bin and BIC against the number of states."""
     fig, ax = figure(figsize=(3.4, 2.6))

@@ -1,20 +1,26 @@
 """One figure style for every neurodyn figure.
 
-Use :func:`apply` (or the :func:`figure` helper) before drawing and :func:`save` to write
-PNG + PDF together.  Colour maps: ``SIGNED`` (diverging, centred on 0) for quantities that
-can be negative (weights, correlations), ``NONNEG`` (sequential) for non-negative ones
-(affinities, rates); ``PALETTE`` is the Okabe–Ito colour-blind-safe categorical palette.
+Figures are explicit :class:`matplotlib.figure.Figure` objects, never pyplot's global
+figures, and the style is applied through :func:`matplotlib.rc_context` only while a
+figure is drawn: importing or using :mod:`neurodyn.plots` changes neither the user's
+backend nor their rcParams, so inline plotting in notebooks keeps working (a returned
+Figure displays itself in Jupyter).
+
+Draw with :func:`figure` (a styled ``Figure`` and its axes) inside a function decorated
+with :func:`styled`, and write PNG + PDF together with :func:`save`.  Colour maps:
+``SIGNED`` (diverging, centred on 0) for quantities that can be negative (weights,
+correlations), ``NONNEG`` (sequential) for non-negative ones (affinities, rates);
+``PALETTE`` is the Okabe–Ito colour-blind-safe categorical palette.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure
 
 SIGNED = "RdBu_r"
 NONNEG = "viridis"
@@ -39,16 +45,26 @@ RC = {
 }
 
 
-def apply() -> None:
-    """Set the project's rcParams."""
-    plt.rcParams.update(RC)
+def styled(draw):
+    """Decorator: run a drawing function with the project's rcParams, restoring them after."""
+
+    @functools.wraps(draw)
+    def wrapper(*args, **kwargs):
+        with matplotlib.rc_context(RC):
+            return draw(*args, **kwargs)
+
+    return wrapper
 
 
-def figure(*args, **kwargs):
-    """``plt.subplots`` with the project style applied and constrained layout."""
-    apply()
-    kwargs.setdefault("layout", "constrained")
-    return plt.subplots(*args, **kwargs)
+def figure(*args, figsize=None, layout="constrained", **kwargs):
+    """A new ``Figure`` (not registered with pyplot) and its ``subplots(*args, **kwargs)``.
+
+    Returns ``(fig, axes)`` as pyplot's ``subplots`` does; the axes are created with the project's
+    rcParams (call it inside a :func:`styled` function so that text drawn later is too).
+    """
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=figsize, layout=layout)
+        return fig, fig.subplots(*args, **kwargs)
 
 
 def signed_limits(values) -> dict:
@@ -71,10 +87,10 @@ def save(fig, path: str | os.PathLike) -> list[Path]:
     if base.suffix.lower() in {".png", ".pdf"}:
         base = base.with_suffix("")
     written = []
-    for ext in (".png", ".pdf"):
-        target = base.with_suffix(ext)
-        with atomic_path(target) as tmp:
-            fig.savefig(tmp, format=ext[1:], bbox_inches="tight")
-        written.append(target)
-    plt.close(fig)
+    with matplotlib.rc_context(RC):
+        for ext in (".png", ".pdf"):
+            target = base.with_suffix(ext)
+            with atomic_path(target) as tmp:
+                fig.savefig(tmp, format=ext[1:], bbox_inches="tight")
+            written.append(target)
     return written

@@ -30,14 +30,14 @@ echo "slurm up in $(( $(date +%s) - start )) s: $(sinfo -h -o '%P %T %c CPUs %m 
 
 for mode in local slurm; do
     mkdir -p "$work/$mode"
-    cp -r "$repo/Snakefile" "$repo/workflow" "$repo/config" "$repo/data" "$work/$mode/"
+    cp -r "$repo/Snakefile" "$repo/workflow" "$repo/profiles" "$repo/config" "$repo/data" "$work/$mode/"
     t0=$(date +%s)
     if [ "$mode" = slurm ]; then
-        (cd "$work/$mode" && "$snakemake" --profile workflow/profiles/slurm --configfile "$cfg" \
+        (cd "$work/$mode" && "$snakemake" --workflow-profile profiles/slurm --configfile "$cfg" \
             --jobs 4 --slurm-logdir "$work/$mode/.snakemake/slurm_logs" >"$work/$mode.log" 2>&1) \
             || { tail -50 "$work/$mode.log"; exit 1; }
     else
-        (cd "$work/$mode" && "$snakemake" --profile workflow/profiles/default --configfile "$cfg" \
+        (cd "$work/$mode" && "$snakemake" --configfile "$cfg" \
             >"$work/$mode.log" 2>&1) || { tail -50 "$work/$mode.log"; exit 1; }
     fi
     echo "$mode run: $(( $(date +%s) - t0 )) s"

@@ -4,7 +4,9 @@
 import neurodyn
 from neurodyn.data.readers import animal_from_path, registered_names
 
-VERSION = neurodyn.__version__
+# Code version, a parameter of every rule: the package version plus a hash of the library's
+# source, so a change to neurodyn re-runs the rules (Snakemake's params re-run trigger).
+VERSION = f"{neurodyn.__version__}+{neurodyn.source_hash()[:16]}"
 SEED = int(config.get("seed", 0))
 DATASETS = config["datasets"]
 UNKNOWN_READERS = {

@@ -17,6 +17,8 @@ rule connectome_affinity:
         "results/{dataset}/connectome/affinity.nc",
     log:
         "results/logs/connectome/{dataset}/affinity.log",
+    benchmark:
+        "results/benchmarks/connectome/{dataset}/affinity.tsv"
     threads: 1
     resources:
         mem_mb=2000,
@@ -35,6 +37,8 @@ rule connectome_rank_fit:
         "results/{dataset}/connectome/ranks/rank{cx_rank}_restart{cx_restart}.nc",
     log:
         "results/logs/connectome/{dataset}/rank{cx_rank}_restart{cx_restart}.log",
+    benchmark:
+        "results/benchmarks/connectome/{dataset}/rank{cx_rank}_restart{cx_restart}.tsv"
     threads: 1
     resources:
         mem_mb=2000,
@@ -96,6 +100,8 @@ rule connectome_communities:
         methods="results/tables/connectome/{dataset}_community_methods.csv",
     log:
         "results/logs/connectome/{dataset}/communities.log",
+    benchmark:
+        "results/benchmarks/connectome/{dataset}/communities.tsv"
     threads: 1
     resources:
         mem_mb=2000,

@@ -21,6 +21,8 @@ rule gain_control_simulate:
         "results/simulations/gain_control/{model}/adapter{pct}.nc",
     log:
         "results/logs/gain_control/simulate_{model}_adapter{pct}.log",
+    benchmark:
+        "results/benchmarks/gain_control/simulate_{model}_adapter{pct}.tsv"
     wildcard_constraints:
         model="|".join(GC_MODELS),
         pct="|".join(GC_PROBABILITIES),
@@ -45,6 +47,8 @@ rule gain_control_tradeoff:
         "results/simulations/gain_control/tradeoff.nc",
     log:
         "results/logs/gain_control/tradeoff.log",
+    benchmark:
+        "results/benchmarks/gain_control/tradeoff.tsv"
     threads: 1
     resources:
         mem_mb=1000,

@@ -35,6 +35,8 @@ rule rich_lazy_rank_run:
         f"{RL_SIM}/sweep/{{rl_task}}/rank{{rl_rank}}_seed{{rl_seed}}.nc",
     log:
         f"{RL_LOG}/sweep/{{rl_task}}_rank{{rl_rank}}_seed{{rl_seed}}.log",
+    benchmark:
+        f"results/benchmarks/rich_lazy/{RL_RUN}/sweep/{{rl_task}}_rank{{rl_rank}}_seed{{rl_seed}}.tsv"
     threads: 1
     resources:
         mem_mb=1500,
@@ -61,6 +63,8 @@ rule rich_lazy_init_run:
         f"{RL_SIM}/inits/{{rl_init}}/{{rl_task}}_seed{{rl_seed}}.nc",
     log:
         f"{RL_LOG}/inits/{{rl_init}}_{{rl_task}}_seed{{rl_seed}}.log",
+    benchmark:
+        f"results/benchmarks/rich_lazy/{RL_RUN}/inits/{{rl_init}}_{{rl_task}}_seed{{rl_seed}}.tsv"
     threads: 1
     resources:
         mem_mb=1500,

@@ -13,6 +13,8 @@ rule states_benchmark_repeat:
         "results/simulations/states/benchmark_repeat{repeat}.csv",
     log:
         "results/logs/states/benchmark_repeat{repeat}.log",
+    benchmark:
+        "results/benchmarks/states/benchmark_repeat{repeat}.tsv"
     wildcard_constraints:
         repeat=r"\d+",
     threads: 1
@@ -57,6 +59,8 @@ rule states_fit_real:
         selection="results/{dataset}/states/selection.csv",
     log:
         "results/logs/states/{dataset}/fit.log",
+    benchmark:
+        "results/benchmarks/states/{dataset}/fit.tsv"
     threads: 1
     resources:
         mem_mb=2000,
