@@ -1,6 +1,8 @@
-"""Looking at a file of every new format without naming its reader, as `neurodyn inspect FILE` does."""
+"""Every new format read without naming its reader: the library call and `neurodyn inspect FILE`."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
@@ -42,3 +44,26 @@ def test_suite2p_without_rate_says_how_to_give_it(new_formats):
     with pytest.raises(InvalidInputError, match="ops.npy") as info:
         read_recording(new_formats["suite2p"])
     assert info.value.field == "sampling_rate_hz"
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def test_inspect_command_on_every_new_format(new_formats, capsys):
+    from neurodyn.cli import main
+
+    expected = {"suite2p": (3, 8, 10.0), "caiman": (2, 30, 7.5), "flavell_h5": (4, 50, None)}
+    for name, path in new_formats.items():
+        rate = ["--sampling-rate-hz", "10"] if name == "suite2p" else []
+        for reader in ([], ["--reader", name]):
+            assert main(["inspect", str(path), "--json", *rate, *reader]) == 0, capsys.readouterr().err
+            summary = json.loads(capsys.readouterr().out)
+            neurons, frames, fs = expected[name]
+            assert (summary["neurons"], summary["frames"], summary["identified_neurons"]) == (neurons, frames, 0)
+            if fs is not None:
+                assert summary["sampling_rate_hz"] == fs
+    # a suite2p folder without a rate: exit 1, one line naming the folder, the field and ops.npy
+    assert main(["inspect", str(new_formats["suite2p"])]) == 1
+    err = capsys.readouterr().err
+    assert str(new_formats["suite2p"]) in err and "sampling_rate_hz" in err and "ops.npy" in err
+    assert len(err.strip().splitlines()) == 1
