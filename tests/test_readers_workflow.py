@@ -1,5 +1,5 @@
 """Workflow: one-animal datasets without identities (suite2p, CaImAn, a worm without NeuroPAL)
-run through ingest, QC, a one-animal connectome and states, with the skipped steps reported."""
+run through ingest, QC and a one-animal connectome, with the skipped steps reported."""
 
 from __future__ import annotations
 
@@ -58,14 +58,11 @@ def one_animal_run(tmp_path_factory):
         "worm": {"reader": "flavell_h5", "files": ["raw/w9-data.h5"]},
     }
     config["connectome"].update({"ranks": [1, 2], "restarts": 1})
-    config["states"]["real"].update({"datasets": ["mouse"], "n_neurons": 6, "n_states_range": [1, 2],
-                                     "max_iter": 3, "m_step_iter": 3, "polish_iter": 1})
+    config["states"]["real"]["datasets"] = []
     (work / "config" / "config.yaml").write_text(yaml.safe_dump(config))
     targets = [
         "results/tables/qc/mouse.csv", "results/figures/qc/mouse/mouse1.png", "results/tables/qc/mouse_scope.csv",
         "results/tables/connectome/mouse_components.csv", "results/figures/connectome/mouse/rank_selection.png",
-        "results/tables/states/mouse_behaviour_agreement.csv", "results/tables/states/mouse_prior_anatomy_auroc.csv",
-        "results/figures/states/mouse_raster.png",
         "results/tables/qc/cm.csv", "results/tables/qc/cm_scope.csv", "results/tables/qc/worm_scope.csv",
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -90,20 +87,17 @@ def test_suite2p_mouse_is_ingested_with_the_dataset_options(one_animal_run):
     assert (work / "results/figures/qc/mouse/mouse1.png").stat().st_size > 5000
 
 
-def test_one_animal_connectome_and_states_are_not_empty(one_animal_run):
+def test_one_animal_connectome_is_not_empty(one_animal_run):
     work = one_animal_run
     cohort = load_cohort(work / "results/mouse/cohort.nc")
     assert cohort.sizes["animal"] == 1 and cohort.sizes["neuron"] == N_CELLS
+    assert all(str(n).startswith("mouse1/plane0_roi") for n in cohort["neuron"].values)
     components = pd.read_csv(work / "results/tables/connectome/mouse_components.csv")
     assert len(components) >= 1 and (components["loading_mouse1"] == 1.0).all()
-    fit = read_netcdf(work / "results/mouse/states/fit.nc")
-    assert fit.sizes["neuron"] == 6 and fit.sizes["animal"] == 1 and fit.sizes["time"] == 400
-    assert all(str(n).startswith("mouse1/plane0_roi") for n in fit["neuron"].values)
-    behaviour = pd.read_csv(work / "results/tables/states/mouse_behaviour_agreement.csv")
-    assert behaviour["note"].str.startswith("skipped: the recordings have no").all()
-    anatomy = pd.read_csv(work / "results/tables/states/mouse_prior_anatomy_auroc.csv")
-    assert (anatomy["n_neurons"] == 0).all() and anatomy["note"].str.contains("no neuron has an identity").all()
-    assert (work / "results/figures/states/mouse_raster.png").stat().st_size > 5000
+    ntf = read_netcdf(work / "results/mouse/connectome/ntf.nc")
+    assert ntf.sizes["animal"] == 1 and ntf.sizes["pair"] == N_CELLS * (N_CELLS - 1) // 2
+    assert float(ntf["weight"].min()) > 0
+    assert (work / "results/figures/connectome/mouse/rank_selection.png").stat().st_size > 5000
 
 
 def test_scope_tables_say_what_was_skipped(one_animal_run):
@@ -114,12 +108,10 @@ def test_scope_tables_say_what_was_skipped(one_animal_run):
         "cohort: match neurons across animals by identity": "skipped",
         "quality control": "run",
         "connectome: NTF of pair × window × animal affinities": "run (one animal)",
-        "states: HMM-GLM": "run (one animal)",
-        "states: agreement with behaviour": "skipped",
-        "states: learned prior vs anatomical connectome": "skipped",
+        "states: HMM-GLM of the recorded animals": "skipped",
     }
     worm = pd.read_csv(work / "results/tables/qc/worm_scope.csv").set_index("step")
-    assert worm.loc["states: HMM-GLM", "detail"] == "not listed in states.real.datasets"
+    assert worm.loc["states: HMM-GLM of the recorded animals", "detail"].startswith("not listed in states.real")
     assert worm.loc["cohort: match neurons across animals by identity", "status"] == "skipped"
     cm = pd.read_csv(work / "results/tables/qc/cm.csv")
     assert cm[["neurons", "identified_neurons", "sampling_rate_hz"]].values.tolist() == [[3, 0, 5.0]]

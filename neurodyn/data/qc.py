@@ -52,9 +52,8 @@ def recording_qc(recordings: Sequence[xr.Dataset], cohort: xr.Dataset | None = N
 
 #: scope of the analyses of one dataset: one row per step (see :func:`analysis_scope`).
 SCOPE_COLUMNS = ("step", "status", "detail")
-NO_BEHAVIOUR = "skipped: the recordings have no reversal/velocity behaviour to compare the states with"
-NO_IDENTITIES = ("skipped: no neuron has an identity (ROIs only), so none can be matched to an anatomical "
-                 "connectome")
+STATES_NEED = ("brain states are fitted leave-one-worm-out (neurodyn.states.real.analyse_cohort): they need at "
+               "least 2 animals, identified neurons and reversal behaviour")
 
 
 def analysis_scope(cohort: xr.Dataset, *, states: bool = True) -> pd.DataFrame:
@@ -63,18 +62,17 @@ def analysis_scope(cohort: xr.Dataset, *, states: bool = True) -> pd.DataFrame:
     Parameters
     ----------
     cohort : a cohort (``neurodyn.data.build_cohort``).
-    states : whether the dataset is analysed for brain states.
+    states : whether the dataset is listed for the brain-state analysis of recorded data.
 
     Returns
     -------
-    DataFrame with columns ``step``, ``status`` (``run``, ``run (one animal)`` or
-    ``skipped``) and ``detail``.
+    DataFrame with columns ``step``, ``status`` (``run``, ``run (one animal)``,
+    ``skipped`` or ``not possible``) and ``detail``.
     """
     animals = [str(a) for a in cohort["animal"].values]
     one = len(animals) == 1
     identities = has_identities(cohort)
     n_identified = sum("/" not in str(n) for n in cohort["neuron"].values) if identities else 0
-    behaviour = "behavior_reversal" in cohort and "behavior_velocity" in cohort
     rows = [
         ("cohort: align animals on a common clock",
          "run (one animal)" if one else "run",
@@ -91,30 +89,15 @@ def analysis_scope(cohort: xr.Dataset, *, states: bool = True) -> pd.DataFrame:
          "one animal: every component's animal loading is 1, components describe this animal only" if one
          else f"animal factor over {len(animals)} animals"),
     ]
-    if states:
-        rows += [
-            ("states: HMM-GLM", "run (one animal)" if one else "run",
-             "fitted to one animal" if one else f"shared by {len(animals)} animals"),
-            ("states: agreement with behaviour", "run" if behaviour else "skipped",
-             "reversal and velocity" if behaviour else NO_BEHAVIOUR),
-            ("states: learned prior vs anatomical connectome", "run" if identities else "skipped",
-             "identified neurons only" if identities else NO_IDENTITIES),
-        ]
+    missing = [why for why, bad in (("one animal", one), ("no identified neurons", not identities),
+                                    ("no reversal behaviour", "behavior_reversal" not in cohort)) if bad]
+    if not states:
+        rows.append(("states: HMM-GLM of the recorded animals", "skipped",
+                     f"not listed in states.real.datasets ({STATES_NEED})"))
+    elif missing:
+        rows.append(("states: HMM-GLM of the recorded animals", "not possible",
+                     f"{', '.join(missing)}: {STATES_NEED}; the states rule stops with this reason, remove the "
+                     f"dataset from states.real.datasets"))
     else:
-        rows.append(("states: HMM-GLM", "skipped", "not listed in states.real.datasets"))
+        rows.append(("states: HMM-GLM of the recorded animals", "run", f"leave-one-worm-out over {len(animals)} animals"))
     return pd.DataFrame(rows, columns=list(SCOPE_COLUMNS))
-
-
-def skipped_behaviour_table(result: xr.Dataset) -> pd.DataFrame:
-    """The state–behaviour table of a fit without behaviour: NaN metrics and a note per row."""
-    animals = [str(a) for a in result["animal"].values] + ["pooled"]
-    return pd.DataFrame([{
-        "animal": a,
-        "n_bins": int(result["viterbi_state"].size if a == "pooled" else result["viterbi_state"].sel(animal=a).size),
-        "n_states": int(result.attrs["n_states"]),
-        "ami_reversal": np.nan,
-        "ami_velocity_terciles": np.nan,
-        "reversal_fraction_of_most_reversing_state": np.nan,
-        "reversal_fraction_overall": np.nan,
-        "note": NO_BEHAVIOUR,
-    } for a in animals])

@@ -38,15 +38,11 @@ def state_raster(result):
         ax_s.set_yticks([])
         ax_s.set_ylabel("state", rotation=0, ha="right", va="center")
         ax_s.set_title(f"animal {a}: Viterbi states (colour), p(state {S - 1}) (black line)", loc="left")
-        if "behavior_reversal" in result:
-            ax_r.fill_between(t, 0, result["behavior_reversal"].values[i].astype(float), step="mid", color=PALETTE[3],
-                              lw=0)
-        else:  # e.g. a mouse recording without behaviour: say so instead of an empty row
-            ax_r.text(0.5, 0.5, "no behaviour recorded", transform=ax_r.transAxes, ha="center", va="center")
+        rev = result["behavior_reversal"].values[i].astype(float)
+        ax_r.fill_between(t, 0, rev, step="mid", color=PALETTE[3], lw=0)
         ax_r.set_yticks([])
         ax_r.set_ylabel("reversal", rotation=0, ha="right", va="center")
-        if "behavior_velocity" in result:
-            ax_v.plot(t, result["behavior_velocity"].values[i], color=PALETTE[0], lw=0.6)
+        ax_v.plot(t, result["behavior_velocity"].values[i], color=PALETTE[0], lw=0.6)
         ax_v.axhline(0, color="0.6", lw=0.5)
         ax_v.set_ylabel("velocity\n(mm/s)")
     handles = [

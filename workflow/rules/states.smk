@@ -3,9 +3,9 @@
 
 STATES = config.get("states", {})
 STATES_BENCH = STATES.get("benchmark", {})
-STATES_REAL = STATES.get("real", {})
+STATES_REAL = config["states"]["real"]
 STATES_REPEATS = list(range(int(STATES_BENCH.get("repeats", 2))))
-STATES_DATASETS = list(STATES_REAL.get("datasets", ["flavell2023"]))
+STATES_DATASETS = list(STATES_REAL["datasets"])
 
 
 rule states_benchmark_repeat:
@@ -57,14 +57,16 @@ rule states_fit_real:
     output:
         fit="results/{dataset}/states/fit.nc",
         selection="results/{dataset}/states/selection.csv",
+        behaviour="results/tables/states/{dataset}_behaviour_agreement.csv",
+        anatomy="results/tables/states/{dataset}_anatomy_auroc.csv",
     log:
         "results/logs/states/{dataset}/fit.log",
     benchmark:
         "results/benchmarks/states/{dataset}/fit.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=3000,
+        runtime=60,
     params:
         real=STATES_REAL,
         seed=lambda w: 1000 * SEED + 17,
@@ -75,15 +77,15 @@ rule states_fit_real:
 
 rule states_real_tables:
     input:
-        fit="results/{dataset}/states/fit.nc",
-    output:
         behaviour="results/tables/states/{dataset}_behaviour_agreement.csv",
-        anatomy="results/tables/states/{dataset}_prior_anatomy_auroc.csv",
+        anatomy="results/tables/states/{dataset}_anatomy_auroc.csv",
+    output:
+        markdown="results/tables/states/{dataset}_real_worms.md",
     log:
         "results/logs/states/{dataset}/tables.log",
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=500,
         runtime=5,
     params:
         version=VERSION,
@@ -95,7 +97,8 @@ rule states_figure:
     input:
         fit="results/{dataset}/states/fit.nc",
         selection="results/{dataset}/states/selection.csv",
-        anatomy="results/tables/states/{dataset}_prior_anatomy_auroc.csv",
+        behaviour="results/tables/states/{dataset}_behaviour_agreement.csv",
+        anatomy="results/tables/states/{dataset}_anatomy_auroc.csv",
     output:
         png=report(
             "results/figures/states/{dataset}_{kind}.png",
@@ -107,28 +110,27 @@ rule states_figure:
     log:
         "results/logs/states/{dataset}/figure_{kind}.log",
     wildcard_constraints:
-        kind="raster|weights|prior_vs_connectome|heldout_ll",
+        kind="raster|heldout_ami|anatomy|selection",
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        connectome=STATES_REAL.get("connectome", "witvliet_2020_8"),
+        connectome=STATES_REAL["connectome"],
         version=VERSION,
     script:
-        "../scripts/states_figure.py"
+        "../scripts/states_real_figure.py"
 
 
 STATES_FIGURES = expand(
     "results/figures/states/{dataset}_{kind}.png",
     dataset=STATES_DATASETS,
-    kind=["raster", "weights", "prior_vs_connectome", "heldout_ll"],
+    kind=["raster", "heldout_ami", "anatomy", "selection"],
 )
 ALL_TARGETS += ["results/tables/states/synthetic_benchmark.csv"]
 ALL_TARGETS += expand(
-    "results/tables/states/{dataset}_{table}.csv",
+    "results/tables/states/{dataset}_real_worms.md",
     dataset=STATES_DATASETS,
-    table=["behaviour_agreement", "prior_anatomy_auroc"],
 )
 ALL_TARGETS += STATES_FIGURES
 FIGURE_TARGETS += STATES_FIGURES
