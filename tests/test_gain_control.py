@@ -1,8 +1,15 @@
 """Recurrent gain control (Duong et al. 2023): network, ensembles, optimal gains, effects.
 
-The effect tests assert the five adaptation effects of Benucci, Saleem & Carandini
-(2013) as signed numbers of a stated size for the default recurrent-gain network, and
-the defining contrasts with the comparison models (W = 0; synaptic re-weighting).
+The effect tests assert the qualitative claims of Duong et al. (2023) about the effects of
+Benucci, Saleem & Carandini (2013) — where suppression is strongest, the sign of the
+max/min difference, the direction of the shifts, that correlations move toward the
+uniform ones, that mean responses equalise, that effects grow with π — under both
+ensemble conventions.  Their margins come from the model or the method, not from today's
+output: the W = 0 model's exact identities (equal max/min/gain ratios, correlations
+unchanged, gain ratio in closed form), the tested precision of the preferred-orientation
+estimator (0.05°), and round-off.  Facilitation far from the adapter is *not* required:
+it is a theorem of the W = 0 objective (tested as such) and a prediction that differs
+from the data (docs/gain_control.md).
 """
 
 from __future__ import annotations
@@ -30,18 +37,28 @@ from neurodyn.circuits.gain_control import (
     tradeoff_curve,
     von_mises_drive,
 )
-from neurodyn.circuits.gain_control.effects import preferred_orientation
+from neurodyn.circuits.gain_control.effects import population_ratio, preferred_orientation, separable_fit
 from neurodyn.circuits.gain_control.objective import accuracy_ensemble, objective_gradient
 from neurodyn.errors import InvalidInputError
 
 PROBABILITIES = (0.3, 0.35, 0.4, 0.5)
+CONVENTIONS = ("authors", "mixture")
+PEAK_PRECISION_DEG = 0.05   # tested error bound of the preferred-orientation estimator
+ROUND_OFF = 1e-9
+
+
+class _Runs(dict):
+    """Experiments keyed by (model, π, convention), simulated on first use and kept."""
+
+    def __missing__(self, key):
+        model, pi, convention = key
+        self[key] = simulate_adaptation(pi, model, GainControlParams(ensemble_convention=convention))
+        return self[key]
 
 
 @pytest.fixture(scope="module")
 def runs():
-    """Default experiments for every model and adapter probability (fast: < 1 s in all)."""
-    return {(m, pi): simulate_adaptation(pi, m) for m in ("recurrent", "feedforward", "synaptic")
-            for pi in PROBABILITIES}
+    return _Runs()
 
 
 def _small_network(strength=0.7, inhibition=0.1):
@@ -60,22 +77,37 @@ def test_benucci_grid_has_21_orientations_and_contains_the_adapter():
     assert np.allclose(np.diff(grid), 180.0 / 21)
 
 
-@pytest.mark.parametrize("pi", [0.0, 0.3, 0.5])
-def test_biased_ensemble_splits_the_adapter_mass_half_quarter_quarter(pi):
+@pytest.mark.parametrize("pi", [0.3, 0.5])
+def test_authors_ensemble_puts_exactly_pi_on_the_adapter_bins_and_the_rest_on_18_bins(pi):
     grid = benucci_grid()
-    p = stimulus_ensemble(grid, 90.0, pi)
+    p = stimulus_ensemble(grid, 90.0, pi)   # the default convention
+    a = int(np.argmin(np.abs(grid - 90.0)))
+    assert p.sum() == pytest.approx(1.0)
+    assert p[a] == pytest.approx(pi / 2)
+    assert p[a - 1] == pytest.approx(pi / 4) and p[a + 1] == pytest.approx(pi / 4)
+    assert np.allclose(np.delete(p, [a - 1, a, a + 1]), (1 - pi) / 18)
+
+
+@pytest.mark.parametrize("pi", [0.0, 0.3, 0.5])
+def test_mixture_ensemble_adds_pi_on_top_of_the_uniform_mass(pi):
+    grid = benucci_grid()
+    p = stimulus_ensemble(grid, 90.0, pi, convention="mixture")
     a = int(np.argmin(np.abs(grid - 90.0)))
     assert p.sum() == pytest.approx(1.0)
     rest = (1 - pi) / 21
     assert p[a] == pytest.approx(rest + 0.5 * pi)
     assert p[a - 1] == pytest.approx(rest + 0.25 * pi) and p[a + 1] == pytest.approx(rest + 0.25 * pi)
     assert np.allclose(np.delete(p, [a - 1, a, a + 1]), rest)
+    assert np.allclose(stimulus_ensemble(grid, 90.0, 0.0), 1 / 21)   # π = 0 is uniform in both
+    with pytest.raises(InvalidInputError, match="convention"):
+        stimulus_ensemble(grid, 90.0, pi, convention="benucci")
 
 
-def test_fine_grid_ensemble_has_the_same_bin_masses():
+@pytest.mark.parametrize("convention", CONVENTIONS)
+def test_fine_grid_ensemble_has_the_same_bin_masses(convention):
     fine = fine_grid(9)
-    pf = stimulus_ensemble(fine, 90.0, 0.4)
-    pc = stimulus_ensemble(benucci_grid(), 90.0, 0.4)
+    pf = stimulus_ensemble(fine, 90.0, 0.4, convention=convention)
+    pc = stimulus_ensemble(benucci_grid(), 90.0, 0.4, convention=convention)
     assert fine.shape == (189,)
     assert np.allclose(pf.reshape(21, 9).sum(axis=1), pc)
 
@@ -175,84 +207,152 @@ def test_tradeoff_curve_trades_error_for_activity():
 
 
 # ----------------------------------------------------------------------------- the five effects
-@pytest.mark.parametrize("pi", PROBABILITIES)
-def test_effect1_suppression_is_strongest_for_neurons_tuned_near_the_adapter(runs, pi):
-    ds = runs[("recurrent", pi)]
-    d = np.abs(ds["distance"].values)
-    assert ds.attrs["suppression_centre_deg"] <= 9.0
-    assert ds.attrs["peak_suppression"] >= 0.25
-    near, far = ds["max_ratio"].values[d <= 9].mean(), ds["max_ratio"].values[d >= 45].mean()
-    assert far - near >= 0.25   # near channels lose ≥ 25 % more of their peak than far ones
-    assert np.all(ds["gain_ratio"].values[d <= 9] < 0.8)
+CASES = [(pi, c) for c in CONVENTIONS for pi in PROBABILITIES]
 
 
-@pytest.mark.parametrize("pi", PROBABILITIES)
-def test_effect2_maxima_and_minima_change_differently_depending_on_tuning(runs, pi):
-    ds = runs[("recurrent", pi)]
+@pytest.mark.parametrize("pi, convention", CASES)
+def test_effect1_suppression_is_strongest_at_the_adapter_and_weakens_with_distance(runs, pi, convention):
+    ds = runs[("recurrent", pi, convention)]
+    d = ds["distance"].values
+    assert ds.attrs["suppression_centre_deg"] == 0.0   # the adapter channel itself
+    # Claim: suppression is tuning-dependent, largest at the adapter: the peak ratio rises
+    # monotonically with the distance from the adapter out to 45° (on either side).
+    for side in (1, -1):
+        sel = (side * d >= 0) & (np.abs(d) <= 45)
+        order = np.argsort(np.abs(d[sel]))
+        assert np.all(np.diff(ds["max_ratio"].values[sel][order]) > 0)
+    assert ds.attrs["peak_suppression"] > 0 and ds["gain_ratio"].values[d == 0][0] < 1
+
+
+@pytest.mark.parametrize("pi, convention", CASES)
+def test_effect2_maxima_and_minima_change_differently_depending_on_tuning(runs, pi, convention):
+    ds = runs[("recurrent", pi, convention)]
     d = np.abs(ds["distance"].values)
     gap = ds["min_ratio"].values - ds["max_ratio"].values
-    assert ds.attrs["max_min_ratio_difference"] >= 0.15
-    assert np.all(gap[d <= 9] <= -0.15)   # near the adapter the minimum is suppressed more than the maximum
-    assert np.all(gap[d >= 72] >= 0.1)    # far from it the minimum grows more than the maximum
+    # W = 0 makes the two ratios identical (tested below to 1e-12); recurrence gives them
+    # opposite signs of difference near and far from the adapter.
+    assert np.all(gap[d <= 36] < -ROUND_OFF)   # near: the minimum is suppressed more than the maximum
+    assert np.all(gap[d >= 54] > ROUND_OFF)    # far: the minimum rises relative to the maximum
 
 
-@pytest.mark.parametrize("pi", PROBABILITIES)
-def test_effect3_preferred_orientations_are_repelled_from_the_adapter(runs, pi):
-    ds = runs[("recurrent", pi)]
+@pytest.mark.parametrize("pi, convention", CASES)
+def test_effect3_preferred_orientations_near_the_adapter_are_repelled(runs, pi, convention):
+    ds = runs[("recurrent", pi, convention)]
     d = np.abs(ds["distance"].values)
     rep = ds["repulsion"].values
-    assert np.all(rep[(d > 0) & (d <= 36)] >= 0.5)
-    assert rep[d == 18].min() >= 1.5
-    assert ds.attrs["max_repulsion_deg"] >= 1.5 and ds.attrs["repulsion_distance_deg"] <= 27
+    # every channel within 36° of the adapter moves away by more than the estimator's error
+    assert np.all(rep[(d > 0) & (d <= 36)] > PEAK_PRECISION_DEG)
+    assert ds.attrs["repulsion_distance_deg"] <= 27
+    assert ds.attrs["max_attraction_deg"] < ds.attrs["max_repulsion_deg"]
+
+
+@pytest.mark.parametrize("pi, convention", CASES)
+def test_effect4_correlations_move_toward_the_uniform_ensemble_ones(runs, pi, convention):
+    ds, w0 = runs[("recurrent", pi, convention)], runs[("feedforward", pi, convention)]
+    # Measured on correlations: pure gain scaling (W = 0) leaves them exactly unchanged, so
+    # any reduction beyond round-off is the recurrent model's decorrelation.
+    assert abs(w0.attrs["correlation_decorrelation"]) < ROUND_OFF
+    assert ds.attrs["correlation_distance_adapted"] < ds.attrs["correlation_distance_unadapted"]
+    assert ds.attrs["correlation_decorrelation"] > 100 * ROUND_OFF
+
+
+@pytest.mark.parametrize("pi, convention", CASES)
+def test_effect5_mean_responses_are_equalised(runs, pi, convention):
+    ds = runs[("recurrent", pi, convention)]
+    assert ds.attrs["cv_adapted"] < ds.attrs["cv_unadapted"]
+
+
+@pytest.mark.parametrize("convention", CONVENTIONS)
+def test_effects_grow_with_adapter_probability(runs, convention):
+    attrs = [runs[("recurrent", pi, convention)].attrs for pi in PROBABILITIES]
+    for key in ("peak_suppression", "max_repulsion_deg", "max_min_ratio_difference"):
+        assert np.all(np.diff([a[key] for a in attrs]) > 0), key
 
 
 @pytest.mark.parametrize("pi", PROBABILITIES)
-def test_effect4_adapted_covariance_moves_toward_the_uniform_ensemble_covariance(runs, pi):
-    ds = runs[("recurrent", pi)]
-    assert ds.attrs["covariance_distance_adapted"] <= (1 - 0.15) * ds.attrs["covariance_distance_unadapted"]
-    assert ds.attrs["correlation_distance_adapted"] <= (1 - 0.2) * ds.attrs["correlation_distance_unadapted"]
-
-
-@pytest.mark.parametrize("pi", PROBABILITIES)
-def test_effect5_mean_responses_are_equalised(runs, pi):
-    ds = runs[("recurrent", pi)]
-    assert ds.attrs["cv_adapted"] <= 0.35 * ds.attrs["cv_unadapted"]
-    assert ds.attrs["cv_unadapted"] >= 0.15
-
-
-def test_effects_grow_with_adapter_probability(runs):
-    sup = [runs[("recurrent", pi)].attrs["peak_suppression"] for pi in PROBABILITIES]
-    rep = [runs[("recurrent", pi)].attrs["max_repulsion_deg"] for pi in PROBABILITIES]
-    assert np.all(np.diff(sup) > 0) and np.all(np.diff(rep) > 0)
+def test_the_authors_ensemble_is_the_weaker_bias_at_equal_pi(runs, pi):
+    # (2) puts π on the adapter bins, (2') π + 3(1 − π)/21: the same π is a weaker bias.
+    authors, mixture = runs[("recurrent", pi, "authors")].attrs, runs[("recurrent", pi, "mixture")].attrs
+    assert authors["peak_suppression"] < mixture["peak_suppression"]
+    assert authors["max_repulsion_deg"] < mixture["max_repulsion_deg"]
 
 
 def test_all_responses_stay_positive(runs):
-    for ds in runs.values():
+    for key in [(m, pi, c) for m in ("recurrent", "feedforward") for pi, c in CASES]:
+        ds = runs[key]
         assert ds["tuning_unadapted"].min() > 0 and ds["tuning_adapted"].min() > 0
 
 
+# ----------------------------------------------------------------------------- facilitation, stimulus specificity
+@pytest.mark.parametrize("pi, convention", CASES)
+def test_without_recurrence_gains_rise_exactly_where_the_ensemble_drives_a_neuron_less(runs, pi, convention):
+    # Theorem of objective (3) at W = 0: g_b/g_u = (C_q + λ C_u)/(C_q + λ C_p) per neuron, > 1
+    # exactly where the biased ensemble drives the neuron less (C_p,ii < C_u,ii) -- far from
+    # the adapter, where the biased ensemble has less mass. Facilitation there is a
+    # consequence of the objective, not a fitted effect.
+    ds = runs[("feedforward", pi, convention)]
+    net = build_network(GainControlParams(ensemble_convention=convention), "feedforward")
+    f2 = np.asarray(net.drive) ** 2
+    cu, cp = f2 @ ds["probability_uniform"].values, f2 @ ds["probability_biased"].values
+    expected = (cu + cu) / (cu + cp)   # λ = 1, q = uniform
+    np.testing.assert_allclose(ds["gain_ratio"].values, expected, rtol=1e-10)
+    np.testing.assert_array_equal(ds["gain_ratio"].values > 1, cp < cu)
+
+
+def test_separable_fit_recovers_a_planted_product_and_scores_it():
+    rng = np.random.default_rng(3)
+    before = rng.uniform(0.5, 2.0, (13, 21))
+    a, b = rng.uniform(0.6, 1.2, 13), rng.uniform(0.8, 1.1, 21)
+    fa, fb, r2 = separable_fit(before, before * a[:, None] * b[None, :])
+    np.testing.assert_allclose(fa[:, None] * fb[None, :], a[:, None] * b[None, :], rtol=1e-12)
+    assert np.exp(np.mean(np.log(fb))) == pytest.approx(1.0) and r2 == pytest.approx(1.0)
+    noisy = before * a[:, None] * b[None, :] * np.exp(0.05 * rng.standard_normal((13, 21)))
+    assert 0 < separable_fit(before, noisy)[2] < 1
+    np.testing.assert_allclose(population_ratio(before, 2 * before), 2.0)
+    with pytest.raises(InvalidInputError, match="positive"):
+        separable_fit(before, -before)
+
+
+@pytest.mark.parametrize("pi, convention", CASES)
+def test_population_response_to_the_adapter_is_suppressed_most(runs, pi, convention):
+    # Benucci et al.: the population response to the adapter falls relative to other stimuli.
+    for model in ("recurrent", "feedforward"):
+        ds = runs[(model, pi, convention)]
+        pop = ds["population_ratio"].values
+        assert ds.attrs["adapter_specificity"] < 1
+        assert pop.argmin() == int(np.argmin(np.abs(ds["stimulus"].values - 90.0)))
+    # W = 0 changes responsivity only: the separable fit is exact with no stimulus factor
+    w0 = runs[("feedforward", pi, convention)].attrs
+    assert w0["separable_variance_explained"] == pytest.approx(1.0, abs=1e-12)
+    assert w0["stimulus_factor_range"] == pytest.approx(1.0, abs=1e-12)
+    # recurrence adds a stimulus-dependent factor (not exactly separable)
+    rec = runs[("recurrent", pi, convention)].attrs
+    assert rec["separable_variance_explained"] < 1 - 1e-6 and rec["stimulus_factor_range"] > 1 + 1e-6
+
+
 # ----------------------------------------------------------------------------- comparison models
-@pytest.mark.parametrize("pi", PROBABILITIES)
-def test_without_recurrence_gains_only_scale_no_repulsion_and_maxima_and_minima_change_together(runs, pi):
-    ds = runs[("feedforward", pi)]
+@pytest.mark.parametrize("pi, convention", CASES)
+def test_without_recurrence_gains_only_scale_no_repulsion_and_maxima_and_minima_change_together(runs, pi,
+                                                                                                 convention):
+    ds = runs[("feedforward", pi, convention)]
     assert np.max(np.abs(ds["shift"].values)) < 1e-9
     assert np.allclose(ds["max_ratio"].values, ds["min_ratio"].values, rtol=1e-12)
     assert np.allclose(ds["max_ratio"].values, ds["gain_ratio"].values, rtol=1e-12)
     assert ds.attrs["max_min_ratio_difference"] < 1e-12
     # pure gain scaling cannot change correlations at all
     assert abs(ds.attrs["correlation_decorrelation"]) < 1e-9
-    # but it still suppresses near the adapter
-    assert ds.attrs["peak_suppression"] >= 0.2 and ds.attrs["suppression_centre_deg"] <= 9
+    # but it still suppresses most at the adapter
+    assert ds.attrs["peak_suppression"] > 0 and ds.attrs["suppression_centre_deg"] == 0.0
 
 
-@pytest.mark.parametrize("pi", [0.3, 0.5])
-def test_synaptic_adaptation_repels_with_frozen_gains_after_many_updates(runs, pi):
-    ds = runs[("synaptic", pi)]
+@pytest.mark.parametrize("pi, convention", [(0.3, "authors"), (0.5, "authors"), (0.5, "mixture")])
+def test_synaptic_adaptation_repels_and_decorrelates_with_frozen_gains(runs, pi, convention):
+    ds = runs[("synaptic", pi, convention)]
     d = np.abs(ds["distance"].values)
     assert np.allclose(ds["gain_ratio"].values, 1.0)
-    assert ds.attrs["synaptic_converged"] and ds.attrs["synaptic_steps"] >= 50
-    assert np.all(ds["repulsion"].values[(d > 0) & (d <= 27)] >= 0.5)
-    assert ds.attrs["decorrelation"] >= 0.3 and ds.attrs["cv_adapted"] <= 0.2 * ds.attrs["cv_unadapted"]
+    assert ds.attrs["synaptic_converged"]
+    assert np.all(ds["repulsion"].values[(d > 0) & (d <= 27)] > PEAK_PRECISION_DEG)
+    assert ds.attrs["correlation_decorrelation"] > 0 and ds.attrs["cv_adapted"] < ds.attrs["cv_unadapted"]
     assert np.abs(ds["weights_adapted"].values - ds["weights_unadapted"].values).max() > 0.01
 
 
@@ -261,7 +361,7 @@ def test_homeostatic_rule_restores_the_response_products():
     pu, pb = stimulus_ensemble(grid, 90.0, 0.0), stimulus_ensemble(grid, 90.0, 0.4)
     gains = optimal_gains(steady_state_operator(weights), drive, pu, 1.0)
     res = homeostatic_weights(weights, gains, drive, pb, pu, rate=0.2, max_iter=5000, tol=1e-4)
-    assert res.converged and res.residuals[0] > 0.3 and res.residuals[-1] < 1e-4
+    assert res.converged and res.residuals[0] > 1000 * 1e-4 and res.residuals[-1] < 1e-4   # moved 3 decades
     assert np.allclose(res.weights, res.weights.T)
 
 
@@ -269,12 +369,12 @@ def test_mexican_hat_recurrence_attracts_instead_of_repelling():
     ds = simulate_adaptation(0.5, params=GainControlParams(inhibition=0.8, inhibitory_concentration=1.0,
                                                            excitatory_concentration=5.0))
     d = np.abs(ds["distance"].values)
-    assert np.all(ds["repulsion"].values[(d > 0) & (d <= 45)] <= -0.2)
+    assert np.all(ds["repulsion"].values[(d > 0) & (d <= 45)] < -PEAK_PRECISION_DEG)
 
 
 def test_purely_excitatory_recurrence_does_not_decorrelate():
     ds = simulate_adaptation(0.5, params=GainControlParams(inhibition=0.0))
-    assert ds.attrs["max_repulsion_deg"] > 3.0          # repels ...
+    assert ds.attrs["max_repulsion_deg"] > PEAK_PRECISION_DEG   # repels ...
     assert ds.attrs["decorrelation"] < 0 and ds.attrs["correlation_decorrelation"] < 0   # ... but correlates
 
 

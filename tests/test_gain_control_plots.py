@@ -32,11 +32,11 @@ def _labelled(fig):
     assert any(ax.get_xlabel() for ax in axes) and any(ax.get_ylabel() for ax in axes)
 
 
-@pytest.mark.parametrize("kind", ["gain_profile", "max_min_ratios", "repulsion"])
+@pytest.mark.parametrize("kind", ["gain_profile", "max_min_ratios", "repulsion", "stimulus_specific"])
 def test_profile_figures(runs, kind, tmp_path):
     fig = getattr(plots, f"plot_{kind}")(runs)
     _labelled(fig)
-    assert len(fig.axes) == len(MODELS)
+    assert len(fig.axes) == len(MODELS) * (3 if kind == "stimulus_specific" else 1)
     written = style.save(fig, tmp_path / kind)
     assert all(p.stat().st_size > 0 for p in written)
 

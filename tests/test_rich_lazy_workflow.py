@@ -12,7 +12,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 TABLES = ("rank_sweep", "init_comparison", "init_spectra", "linear_theory")
-FIGURES = ("rank_sweep", "loss_curves", "init_spectra", "init_comparison", "linear_theory")
+FIGURES = ("rank_sweep", "loss_curves", "init_spectra", "init_comparison", "linear_theory", "rank_vs_alignment")
 
 pytestmark = pytest.mark.workflow
 
@@ -31,9 +31,9 @@ def _job_counts(*extra: str, run: str) -> dict[str, int]:
 
 def test_quick_and_paper_dags():
     quick = _job_counts(run="quick")
-    assert quick["rich_lazy_rank_run"] == 3 * 4 * 2  # tasks x ranks x seeds, one job each
-    assert quick["rich_lazy_init_run"] == 8 * 2
+    assert quick["rich_lazy_rank_run"] == 3 * 3 * 2 * 2  # tasks x ranks x normalisations x seeds, one job each
+    assert quick["rich_lazy_init_run"] == 12 * 2 * 2    # inits x normalisations x seeds
     assert quick["rich_lazy_linear_theory"] == 1 and quick["rich_lazy_spectra"] == 1
     paper = _job_counts("--configfile", "config/rich_lazy_paper.yaml", run="paper")
-    assert paper["rich_lazy_rank_run"] == 3 * 4 * 3
-    assert paper["rich_lazy_init_run"] == 8 * 3
+    assert paper["rich_lazy_rank_run"] == 3 * 6 * 3 * 3
+    assert paper["rich_lazy_init_run"] == 12 * 3 * 3

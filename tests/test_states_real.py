@@ -11,7 +11,14 @@ from scipy.stats import norm
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
-from neurodyn.states.baselines import GaussianHMM, auroc, difference_correlation, kmeans_states, permutation_auroc
+from neurodyn.states.baselines import (
+    GaussianHMM,
+    auroc,
+    difference_correlation,
+    kmeans_states,
+    permutation_auroc,
+    sticky_transitions,
+)
 from neurodyn.states.metrics import state_accuracy
 from neurodyn.states.model import HMMGLM
 from neurodyn.states.real import (
@@ -206,6 +213,40 @@ def test_baselines_recover_planted_two_state_ar_states():
     km = kmeans_states([x], [xt], 2, random_state=0)[0]
     assert state_accuracy(zt, km) > 0.9
     assert repr(clone(hmm)) == repr(hmm)
+
+
+def test_sticky_transitions_is_the_map_of_the_sticky_dirichlet_objective():
+    from scipy.optimize import minimize
+
+    rng = np.random.default_rng(21)
+    xi = rng.gamma(2.0, 20.0, size=(3, 3))
+    for kappa in (0.0, 5.0, 500.0):
+        A = sticky_transitions(xi, kappa)
+        assert np.allclose(A.sum(1), 1.0)
+
+        def neg(v):  # rows of A as softmax of free logits
+            L = v.reshape(3, 3)
+            logA = L - np.log(np.exp(L).sum(1, keepdims=True))
+            return -((xi * logA).sum() + kappa * np.trace(logA))
+
+        best = minimize(neg, np.zeros(9), method="BFGS", options={"gtol": 1e-10}).x.reshape(3, 3)
+        brute = np.exp(best) / np.exp(best).sum(1, keepdims=True)
+        assert np.allclose(A, brute, atol=1e-5)
+        assert neg(np.log(A).ravel()) <= neg(best.ravel()) + 1e-9
+    assert np.allclose(sticky_transitions(xi, 0.0), xi / xi.sum(1, keepdims=True))
+
+
+def test_gaussian_hmm_stickiness_is_map_em():
+    rng = np.random.default_rng(22)
+    x, _ = planted_ar(800, rng, switch=0.2)  # fast switching: ML self-transitions near 0.8
+    kappa = 40000.0  # bound below: 0.98
+    hmm = GaussianHMM(2, max_iter=60, stickiness=kappa, random_state=0).fit([x])
+    assert np.all(np.diff(hmm.history_) > -1e-8)  # MAP-EM never decreases the posterior objective
+    # A_ii = (ξ_ii + κ) / (Σ_j ξ_ij + κ) >= κ / (T − 1 + κ), whatever the data.
+    assert np.all(np.diag(hmm.transmat_) >= kappa / (len(x) - 1 + kappa) - 1e-12)
+    ml = GaussianHMM(2, max_iter=60, random_state=0).fit([x])
+    assert np.diag(ml.transmat_).min() < kappa / (len(x) - 1 + kappa)
+    assert GaussianHMM(2, stickiness=3.0).get_params()["stickiness"] == 3.0
 
 
 def test_difference_correlation_matches_numpy():

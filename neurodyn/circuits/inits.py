@@ -14,9 +14,10 @@ Biological inits (Liu et al. 2024, Sec. 4.3):
   neurons (``s = −1``: AVL, DVB, RIS, RMED/L/R/V, DD1–6, VD1–13; McIntire et al. 1993,
   Gendrel et al. 2016), and gap junctions are symmetric and positive (electrical coupling
   pulls the two potentials together). Self-contacts are dropped. Because only 6 of the
-  head neurons are GABAergic, the inhibitory weights are then scaled so that total
-  inhibition equals total excitation (:func:`balance_inhibition`, as for V1): the raw
-  matrix at norm g√N has spectral radius ≈ 5.6 and the ReLU network explodes. All neurons
+  head neurons are GABAergic, excitation and inhibition are balanced per postsynaptic
+  neuron (:func:`balance_inhibition`, rule ``row_offset``: each row's existing synapses are
+  shifted so that the row sums to zero).  Scaling the 6 GABAergic columns instead (the
+  ``scale_inhibitory`` rule) would put 97 % of the norm into those 6 columns.  All neurons
   of the connectome are kept (N = 221 for ``witvliet_2020_8``).
 * **Mouse V1** (:func:`v1_init`), from the cell-type peak connection probabilities of the
   Allen V1 model (Billeh et al. 2020): units are assigned to the 19 cell types by
@@ -24,9 +25,13 @@ Biological inits (Liu et al. 2024, Sec. 4.3):
   (Bernoulli), magnitudes are log-normal, signs follow Dale's law (the presynaptic type),
   and inhibitory weights are scaled so that total inhibition equals total excitation.
 
-Controls: :func:`gaussian_control` (a Gaussian matrix of the same norm) and
-:func:`shuffled_control` (the off-diagonal entries permuted: same weight distribution,
-structure destroyed).
+Controls: :func:`gaussian_control` (a Gaussian matrix of the same norm: destroys the
+spectrum), :func:`shuffled_control` (the off-diagonal entries permuted: same weight
+distribution — sparse, heavy-tailed entries keep much of the low effective rank),
+:func:`rotated_control` (same singular values, random singular vectors: keeps the spectrum,
+destroys the wiring) and :func:`outlier_control` (Gaussian bulk with the same leading
+eigenvalue: controls the spectral radius).  :func:`normalise` rescales any init to a
+matched Frobenius norm, a matched top singular value, or a stable (contracting) σ_1.
 """
 
 from __future__ import annotations
@@ -191,23 +196,140 @@ def shuffled_control(W, random_state=None) -> np.ndarray:
     return out
 
 
-def balance_inhibition(W) -> np.ndarray:
-    """Scale the negative entries so that total inhibition equals total excitation.
+BALANCE_RULES = ("row_offset", "scale_inhibitory")
 
-    Without it, a nearly all-positive matrix (the C. elegans connectome with GABAergic
-    inhibition only) has a Perron eigenvalue close to σ_1 ≫ 1 at norm g√N, and the ReLU
-    network's activity explodes within a trial.
+
+def balance_inhibition(W, rule: str = "row_offset") -> np.ndarray:
+    """Balance excitation and inhibition without concentrating the norm in a few neurons.
+
+    Rules
+    -----
+    ``row_offset`` (default)
+        Every postsynaptic neuron's summed input is made zero by subtracting the row's
+        mean synaptic weight from each of its *existing* synapses:
+        ``W[i, j] ← W[i, j] − (Σ_k W[i, k]) / n_i`` for the ``n_i`` non-zero entries of row
+        i (zeros stay zero).  This is the balance condition of Rajan & Abbott (2006, PRL
+        97:188104, rows summing to zero), applied on the connectome's own wiring, so
+        sparsity is kept and every neuron's weights shift by an amount set by its own
+        inputs: no column is inflated.  The price is that synapses onto strongly excited
+        neurons can change sign (a neuron-specific inhibitory offset).
+    ``scale_inhibitory``
+        All negative entries multiplied by one factor so that total inhibition equals
+        total excitation.  Keeps Dale's law, but when few neurons are inhibitory it
+        inflates their columns by that factor: for the C. elegans head connectome (6
+        GABAergic neurons) the factor is 35.7 and those 6 columns then hold 97 % of
+        ``‖W‖²_F`` (the matrix becomes effectively rank ~5).  Used only where inhibitory
+        neurons are numerous (V1 cell-type model, factor ≈ 1).
     """
     W = np.array(W, dtype=float)
-    exc, inh = W[W > 0].sum(), -W[W < 0].sum()
-    if inh > 0:
-        W[W < 0] *= exc / inh
-    return W
+    if rule == "scale_inhibitory":
+        exc, inh = W[W > 0].sum(), -W[W < 0].sum()
+        if inh > 0:
+            W[W < 0] *= exc / inh
+        return W
+    if rule != "row_offset":
+        raise InvalidInputError(f"unknown balance rule {rule!r}; expected one of {BALANCE_RULES}", field="balance")
+    support = W != 0
+    counts = support.sum(axis=1)
+    offset = np.divide(W.sum(axis=1), counts, out=np.zeros(W.shape[0]), where=counts > 0)
+    return W - offset[:, None] * support
+
+
+def column_concentration(W, top: int = 6) -> float:
+    """Share of ``‖W‖²_F`` held by the ``top`` columns (presynaptic neurons) of largest norm."""
+    col = np.sort(np.sum(_check_square(W) ** 2, axis=0))[::-1]
+    return float(col[:top].sum() / col.sum()) if col.sum() > 0 else 0.0
+
+
+def spectral_radius(W) -> float:
+    """Largest eigenvalue modulus of ``W``."""
+    return float(np.max(np.abs(np.linalg.eigvals(_check_square(W)))))
+
+
+def leading_eigenvalue(W) -> float:
+    """Real part of the eigenvalue of largest modulus (for rank 1: its only non-zero eigenvalue)."""
+    ev = np.linalg.eigvals(_check_square(W))
+    return float(ev[np.argmax(np.abs(ev))].real)
+
+
+def rotated_control(W, random_state=None) -> np.ndarray:
+    """Same singular values as ``W``, Haar-random singular vectors: ``Q1 U S Vᵀ Q2``.
+
+    Keeps the spectrum of singular values (effective rank, participation ratio, norms)
+    exactly and destroys everything else (sparsity, cell-type blocks, signs).
+    """
+    W = _check_square(W)
+    from scipy.stats import ortho_group
+
+    rng = _rng(random_state)
+    U, s, Vt = np.linalg.svd(W)
+    q1 = ortho_group.rvs(W.shape[0], random_state=rng)
+    q2 = ortho_group.rvs(W.shape[0], random_state=rng)
+    return (q1 @ U * s) @ (Vt @ q2)
+
+
+def outlier_control(W, random_state=None) -> np.ndarray:
+    """Gaussian bulk plus the leading eigenvalue(s) of ``W``: same ‖W‖_F and spectral radius.
+
+    ``a · G/√N + B`` with ``B`` a planted block carrying the eigenvalue λ of largest
+    modulus of ``W``: ``λ u uᵀ`` when λ is real, or a rotation-scaling block on two random
+    orthonormal directions (eigenvalues ``λ, λ̄``) when it is complex; ``a`` is chosen so that
+    the Frobenius norms match.  Controls for a large spectral radius while the rest of the
+    spectrum is Gaussian (high effective rank).
+    """
+    W = _check_square(W)
+    rng = _rng(random_state)
+    n = W.shape[0]
+    ev = np.linalg.eigvals(W)
+    lam = ev[np.argmax(np.abs(ev))]
+    fro2 = float(np.sum(W ** 2))
+    q, _ = np.linalg.qr(rng.standard_normal((n, 2)))
+    u, v = q[:, 0], q[:, 1]
+    if abs(lam.imag) <= 1e-9 * max(abs(lam), 1e-300):
+        block = lam.real * np.outer(u, u)
+    else:
+        a, b = lam.real, abs(lam.imag)
+        block = a * (np.outer(u, u) + np.outer(v, v)) + b * (np.outer(v, u) - np.outer(u, v))
+    bulk = rng.standard_normal((n, n)) / np.sqrt(n)
+    scale = np.sqrt(max(fro2 - float(np.sum(block ** 2)), 0.0) / n)
+    return scale * bulk + block
+
+
+NORMALISATIONS = ("frobenius", "spectral", "stable")
+STABLE_NORM = 0.9
+
+
+def normalise(W, normalisation: str, reference, stable_norm: float = STABLE_NORM) -> np.ndarray:
+    """Scale an initial ``W_h`` under one of :data:`NORMALISATIONS`.
+
+    ``frobenius``  ``‖W‖_F = ‖reference‖_F`` (the paper's: every init as large as a Gaussian draw);
+    ``spectral``   ``σ_1(W) = σ_1(reference)`` (top singular value of the full-rank Gaussian draw,
+                   ≈ 2g), so a low-rank init is no longer ≈ √(N/r)/2 times stronger along its top
+                   direction;
+    ``stable``     ``σ_1(W) = stable_norm`` < 1: every init is a contraction, so no init sits in
+                   an unstable or chaotic regime (control for the eigenvalue size).
+
+    ``reference`` is the (N, N) Gaussian draw ``g · randn/√N`` of the same size.
+    """
+    W = _check_square(W)
+    if normalisation == "frobenius":
+        return rescale(W, float(np.linalg.norm(reference)))
+    top = singular_values(W)[0]
+    if top == 0:
+        raise InvalidInputError("cannot normalise an all-zero matrix", field="W")
+    if normalisation == "spectral":
+        return W * (singular_values(reference)[0] / top)
+    if normalisation == "stable":
+        if not 0 < stable_norm < 1:
+            raise InvalidInputError(f"stable_norm must lie in (0, 1), got {stable_norm}", field="stable_norm")
+        return W * (stable_norm / top)
+    raise InvalidInputError(f"unknown normalisation {normalisation!r}; expected one of {NORMALISATIONS}",
+                            field="normalisation")
 
 
 def celegans_weights(name: str = "witvliet_2020_8", neurons: Sequence[str] | None = None,
                      gabaergic: Iterable[str] = CELEGANS_GABAERGIC,
-                     balance: bool = True) -> tuple[np.ndarray, list[str]]:
+                     balance: bool | str = True) -> tuple[np.ndarray, list[str]]:
     """Signed C. elegans connectivity from contact counts (unscaled).
 
     Parameters
@@ -215,8 +337,8 @@ def celegans_weights(name: str = "witvliet_2020_8", neurons: Sequence[str] | Non
     name : bundled connectome (see :mod:`neurodyn.data.anatomy`).
     neurons : neurons to keep (default: all of the connectome).
     gabaergic : neurons whose chemical synapses are inhibitory.
-    balance : scale the inhibitory weights so that total inhibition equals total
-        excitation (:func:`balance_inhibition`).
+    balance : balance excitation and inhibition with :func:`balance_inhibition` (True: the
+        default ``row_offset`` rule; a string names the rule; False: raw signed counts).
 
     Returns
     -------
@@ -232,7 +354,9 @@ def celegans_weights(name: str = "witvliet_2020_8", neurons: Sequence[str] | Non
     sign = np.array([-1.0 if n in inhibitory else 1.0 for n in names])
     W = (sign[:, None] * chem + gap).T
     np.fill_diagonal(W, 0.0)
-    return (balance_inhibition(W) if balance else W), names
+    if balance:
+        W = balance_inhibition(W, "row_offset" if balance is True else balance)
+    return W, names
 
 
 def celegans_init(name: str = "witvliet_2020_8", gain: float = DEFAULT_GAIN,
@@ -270,7 +394,9 @@ def v1_init(n: int = 300, gain: float = DEFAULT_GAIN, random_state=None, lognorm
     pmax : 19 × 19 DataFrame of connection probabilities, rows presynaptic (default: the
         bundled table, :func:`neurodyn.data.anatomy.load_v1_pmax`).
     fractions : share of units per cell type (default :data:`V1_TYPE_FRACTIONS`).
-    balance : scale inhibitory weights so their total equals the excitatory total.
+    balance : scale inhibitory weights so their total equals the excitatory total
+        (:func:`balance_inhibition` rule ``scale_inhibitory``, which keeps Dale's law; with
+        15 % inhibitory units the factor is close to 1 and no column is inflated).
 
     Returns
     -------
@@ -294,5 +420,5 @@ def v1_init(n: int = 300, gain: float = DEFAULT_GAIN, random_state=None, lognorm
     W = (connected * magnitude * sign[:, None]).T  # → [post, pre]
     np.fill_diagonal(W, 0.0)
     if balance:
-        W = balance_inhibition(W)
+        W = balance_inhibition(W, "scale_inhibitory")
     return rescale(W, target_norm(n, gain)), types

@@ -56,8 +56,12 @@ def kernel_alignment(params0: dict, paramsT: dict, probe_x, alpha: float = 1.0) 
     return alignment(rnn.tangent_kernel(params0, probe_x, alpha), rnn.tangent_kernel(paramsT, probe_x, alpha))
 
 
-def regime_metrics(params0: dict, paramsT: dict, probe_x, alpha: float = 1.0, step: int = -1) -> dict[str, float]:
+def regime_metrics(params0: dict, paramsT: dict, probe_x, alpha: float = 1.0, step: int = -1,
+                   kernel_x=None) -> dict[str, float]:
     """All regime measures between two parameter sets on the probe inputs (T, B, n_in).
+
+    RA is measured on all of ``probe_x``; KA on ``kernel_x`` (default: ``probe_x``), which
+    can be a subset, since the tangent kernel has T · B · outputs rows.
 
     Returns
     -------
@@ -72,7 +76,7 @@ def regime_metrics(params0: dict, paramsT: dict, probe_x, alpha: float = 1.0, st
         "weight_change": weight_change(W0, WT),
         "weight_change_abs": weight_change(W0, WT, relative=False),
         "representation_alignment": representation_alignment(params0, paramsT, probe_x, alpha, step),
-        "kernel_alignment": kernel_alignment(params0, paramsT, probe_x, alpha),
+        "kernel_alignment": kernel_alignment(params0, paramsT, probe_x if kernel_x is None else kernel_x, alpha),
         "delta_effective_rank": effective_rank(delta) if moved else 0.0,
         "delta_participation_ratio": participation_ratio(delta) if moved else 0.0,
     }

@@ -8,7 +8,8 @@ turns into mean ± s.d. tables.
 Seeds: a run with master ``random_state`` s and ``replicate`` k draws, from independent streams of
 ``SeedSequence([s, k])``, (0) the Gaussian ``W0`` shared by all ranks, (1) ``W_x`` and
 ``W_y``, (2) the training batches, (3) the probe set and (4) the batches of the pilot run of the
-task-aligned init — so the ranks of one replicate
+task-aligned init, (5) the Gaussian reference of the ``spectral``/``stable`` normalisations of
+the init comparison — so the ranks of one replicate
 differ only in the rank of ``W_h(0)``, and every task sees the same ``W0``.
 """
 
@@ -23,14 +24,18 @@ from neurodyn.backend import Backend, seed_attrs, to_numpy
 from neurodyn.circuits import inits, rnn
 from neurodyn.circuits.regime import regime_metrics
 from neurodyn.circuits.tasks import get_task, sample_trials
-from neurodyn.circuits.training import TrainConfig, train
+from neurodyn.circuits.training import ExplodingGradientError, TrainConfig, train
 from neurodyn.errors import InvalidInputError
 
 METRICS = ("weight_change", "weight_change_abs", "representation_alignment", "kernel_alignment",
            "delta_effective_rank", "delta_participation_ratio", "final_loss", "final_accuracy",
-           "init_effective_rank", "init_participation_ratio")
-INIT_KINDS = ("gaussian", "rank_1", "aligned", "celegans", "celegans_gaussian", "celegans_shuffled",
-              "v1", "v1_gaussian", "v1_shuffled")
+           "init_effective_rank", "init_participation_ratio", "init_sigma1", "init_spectral_radius",
+           "init_leading_eigenvalue", "init_frobenius_norm", "diverged")
+FAMILY_CONTROLS = ("gaussian", "shuffled", "rotated", "outlier")
+INIT_KINDS = ("gaussian", "rank_1", "aligned",
+              *(f"{family}{suffix}" for family in ("celegans", "v1")
+                for suffix in ("", *(f"_{c}" for c in FAMILY_CONTROLS))))
+NORMALISATIONS = inits.NORMALISATIONS
 # ``aligned`` (rank 1 of the update learned by a pilot run, at norm g√N) has spectral radius
 # ≈ g√N because learned updates are nearly symmetric, so its ReLU activity explodes: it is
 # available but not in the default comparison.
@@ -46,7 +51,7 @@ def _master_seed(random_state) -> int:
 
 def _streams(random_state: int, replicate: int) -> list[np.random.Generator]:
     seed = _master_seed(random_state)
-    return [np.random.default_rng(s) for s in np.random.SeedSequence([seed, int(replicate)]).spawn(5)]
+    return [np.random.default_rng(s) for s in np.random.SeedSequence([seed, int(replicate)]).spawn(6)]
 
 
 def _final(curve: np.ndarray, window: int = 100) -> float:
@@ -54,7 +59,8 @@ def _final(curve: np.ndarray, window: int = 100) -> float:
 
 
 def train_and_measure(W_h, task: str, train_config: TrainConfig, streams: list[np.random.Generator],
-                      backend: Backend | None = None, dtype: str = "float64", probe_batch: int = 32):
+                      backend: Backend | None = None, dtype: str = "float64", probe_batch: int = 320,
+                      kernel_probe_batch: int = 32):
     """Train from ``W_h(0)`` and measure the regime metrics on a fixed probe set.
 
     Parameters
@@ -63,10 +69,15 @@ def train_and_measure(W_h, task: str, train_config: TrainConfig, streams: list[n
     task : task name.
     train_config : :class:`~neurodyn.circuits.training.TrainConfig`.
     streams : generators for (1) W_x/W_y, (2) batches, (3) probe set.
+    probe_batch : trials of the probe set (RA is measured on all of them; the paper uses 320).
+    kernel_probe_batch : the first trials of the probe set on which KA is measured (the
+        tangent kernel has 8 · 3 rows per trial, so 32 trials give a 768 × 768 kernel).
 
     Returns
     -------
-    metrics : dict of floats (:data:`METRICS`).
+    metrics : dict of floats (:data:`METRICS`); when training diverges
+        (:class:`~neurodyn.circuits.training.ExplodingGradientError`) ``diverged`` is 1 and the
+        learning metrics are NaN (the ``init_*`` ones are still measured).
     curves : dict ``loss``, ``accuracy`` (n_iter,).
     W_h0 : the (N, N) initial recurrent weights used.
     """
@@ -75,14 +86,33 @@ def train_and_measure(W_h, task: str, train_config: TrainConfig, streams: list[n
     W_h = np.asarray(W_h, dtype=float)
     n = W_h.shape[0]
     params0 = rnn.init_params(n, spec.n_in, spec.n_out, W_h, streams[1], dtype=np.dtype(dtype))
+    if int(kernel_probe_batch) < 1 or int(probe_batch) < 1:
+        raise InvalidInputError(f"probe_batch and kernel_probe_batch must be >= 1, got {probe_batch}, "
+                                f"{kernel_probe_batch}", field="probe_batch")
     probe = sample_trials(task, probe_batch, streams[3], train_config.noise_sd)
-    result = train(params0, task, train_config, streams[2], backend)
+    W0 = params0["W_h"]
+    init_metrics = dict(init_effective_rank=inits.effective_rank(W0),
+                        init_participation_ratio=inits.participation_ratio(W0),
+                        init_sigma1=float(inits.singular_values(W0)[0]),
+                        init_spectral_radius=inits.spectral_radius(W0),
+                        init_leading_eigenvalue=inits.leading_eigenvalue(W0),
+                        init_frobenius_norm=float(np.linalg.norm(W0)))
+    try:
+        result = train(params0, task, train_config, streams[2], backend)
+    except ExplodingGradientError:
+        # A diverging init is a result (recorded as diverged = 1, its learning metrics NaN),
+        # not a failed pipeline: e.g. an init with a large positive leading eigenvalue.
+        nan = float("nan")
+        metrics = {m: nan for m in METRICS}
+        metrics.update(init_metrics, diverged=1.0)
+        blank = np.full(int(train_config.max_iter), np.nan)
+        return metrics, {"loss": blank, "accuracy": blank.copy()}, W0
     p0 = {k: backend.asarray(v) for k, v in params0.items()}
     probe_x = backend.asarray(probe.inputs, dtype=np.dtype(dtype))
-    metrics = regime_metrics(p0, result.params, probe_x, train_config.alpha, spec.decision_step)
-    metrics.update(final_loss=_final(result.loss), final_accuracy=_final(result.accuracy),
-                   init_effective_rank=inits.effective_rank(params0["W_h"]),
-                   init_participation_ratio=inits.participation_ratio(params0["W_h"]))
+    kernel_x = backend.asarray(probe.inputs[:, : int(kernel_probe_batch)], dtype=np.dtype(dtype))
+    metrics = regime_metrics(p0, result.params, probe_x, train_config.alpha, spec.decision_step, kernel_x)
+    metrics.update(final_loss=_final(result.loss), final_accuracy=_final(result.accuracy), diverged=0.0,
+                   **init_metrics)
     return metrics, {"loss": result.loss, "accuracy": result.accuracy}, params0["W_h"]
 
 
@@ -101,7 +131,8 @@ def _run_dataset(metrics: dict, curves: dict, W_h0: np.ndarray, coords: dict, at
 
 def rank_sweep_run(task: str, rank: int, replicate: int = 0, *, random_state: int | None = 0, n_hidden: int = 300,
                    gain: float = inits.DEFAULT_GAIN, train_kwargs: dict | None = None, backend: str = "numpy",
-                   device: str = "cpu", dtype: str = "float64", probe_batch: int = 32):
+                   device: str = "cpu", dtype: str = "float64", probe_batch: int = 320, kernel_probe_batch: int = 32,
+                   normalisation: str = "frobenius", stable_norm: float = inits.STABLE_NORM):
     """One cell of the rank sweep: rank-r ``W_h(0)`` (norm-matched) trained on ``task``.
 
     Parameters
@@ -114,24 +145,29 @@ def rank_sweep_run(task: str, rank: int, replicate: int = 0, *, random_state: in
     n_hidden, gain : N and g of ``W0 = g · randn(N, N)/√N``.
     train_kwargs : fields of :class:`~neurodyn.circuits.training.TrainConfig`.
     backend, device, dtype : where and in which precision to compute.
-    probe_batch : trials in the probe set.
+    probe_batch, kernel_probe_batch : trials of the probe set for RA, and its first trials for KA.
+    normalisation : ``frobenius`` (paper: ``‖W_r‖_F = ‖W0‖_F``), ``spectral`` (``σ_1(W_r) = σ_1(W0)``)
+        or ``stable`` (``σ_1 = stable_norm`` < 1), see :func:`neurodyn.circuits.inits.normalise`.
 
     Returns
     -------
-    xarray.Dataset with dims ``(task, rank, replicate)`` (length 1 each) holding every
+    xarray.Dataset with dims ``(task, normalisation, rank, replicate)`` (length 1 each) holding every
     metric of :data:`METRICS`, the ``loss`` and ``accuracy`` curves (``iteration``) and the
     singular values of ``W_h(0)`` (``sv_index``).
     """
     streams = _streams(random_state, replicate)
     W0 = inits.gaussian_init(n_hidden, gain, streams[0])
     W_h = inits.truncate_rank(W0, rank)
+    if normalisation != "frobenius":
+        W_h = inits.normalise(W_h, normalisation, W0, stable_norm)
     cfg = TrainConfig(**(train_kwargs or {}))
     metrics, curves, W_h0 = train_and_measure(W_h, task, cfg, streams, Backend(backend, device), dtype,
-                                              probe_batch)
+                                              probe_batch, kernel_probe_batch)
     attrs = {"gain": gain, **seed_attrs(random_state), "backend": backend, "device": device, "dtype": dtype,
-             **{f"train_{k}": str(v) for k, v in asdict(cfg).items()}}
-    return _run_dataset(metrics, curves, W_h0, {"task": task, "rank": int(rank), "replicate": int(replicate)},
-                        attrs)
+             "probe_batch": int(probe_batch), "kernel_probe_batch": int(kernel_probe_batch),
+             "stable_norm": float(stable_norm), **{f"train_{k}": str(v) for k, v in asdict(cfg).items()}}
+    return _run_dataset(metrics, curves, W_h0, {"task": task, "normalisation": normalisation, "rank": int(rank),
+                                                "replicate": int(replicate)}, attrs)
 
 
 def biological_init(kind: str, *, n_hidden: int = 300, gain: float = inits.DEFAULT_GAIN, random_state=None,
@@ -140,8 +176,11 @@ def biological_init(kind: str, *, n_hidden: int = 300, gain: float = inits.DEFAU
     needs a pilot training run, :func:`task_aligned_init`).
 
     ``celegans*`` have N = the connectome's neuron count; the others ``n_hidden``.
-    Controls (``*_gaussian``, ``*_shuffled``) are drawn from ``random_state`` around the matrix
-    they control; ``v1`` itself is drawn from ``random_state`` too.
+    Controls are drawn from ``random_state`` around the matrix they control (``v1`` itself
+    is drawn from ``random_state`` too): ``*_gaussian`` Gaussian of the same Frobenius norm
+    (destroys the spectrum), ``*_shuffled`` off-diagonal entries permuted (keeps the heavy-tailed
+    entries), ``*_rotated`` same singular values with random singular vectors (keeps the
+    spectrum), ``*_outlier`` Gaussian bulk with the same leading eigenvalue (spectral radius).
     """
     rng = np.random.default_rng(random_state)
     if kind not in INIT_KINDS:
@@ -161,6 +200,10 @@ def biological_init(kind: str, *, n_hidden: int = 300, gain: float = inits.DEFAU
         return inits.gaussian_control(W, rng)
     if control == "shuffled":
         return inits.shuffled_control(W, rng)
+    if control == "rotated":
+        return inits.rotated_control(W, rng)
+    if control == "outlier":
+        return inits.outlier_control(W, rng)
     return W
 
 
@@ -180,12 +223,17 @@ def task_aligned_init(task: str, n_hidden: int, gain: float, train_config: Train
 def init_comparison_run(kind: str, task: str = "2AF", replicate: int = 0, *, random_state: int | None = 0,
                         n_hidden: int = 300, gain: float = inits.DEFAULT_GAIN, connectome: str = "witvliet_2020_8",
                         lognormal_sigma: float = 1.0, train_kwargs: dict | None = None, backend: str = "numpy",
-                        device: str = "cpu", dtype: str = "float64", probe_batch: int = 32):
+                        device: str = "cpu", dtype: str = "float64", probe_batch: int = 320,
+                        kernel_probe_batch: int = 32, normalisation: str = "frobenius",
+                        stable_norm: float = inits.STABLE_NORM):
     """One run of the init comparison (biological inits, their controls, rank 1, aligned).
+
+    ``normalisation`` rescales the init after it is built (:func:`neurodyn.circuits.inits.normalise`;
+    the reference is a Gaussian draw ``g · randn(N, N)/√N`` of the same N from stream 5).
 
     Returns
     -------
-    xarray.Dataset with dims ``(init, task, replicate)`` and the variables of
+    xarray.Dataset with dims ``(init, task, normalisation, replicate)`` and the variables of
     :func:`rank_sweep_run`.
     """
     random_state = _master_seed(random_state)
@@ -196,11 +244,16 @@ def init_comparison_run(kind: str, task: str = "2AF", replicate: int = 0, *, ran
     be = Backend(backend, device)
     if W_h is None:
         W_h = task_aligned_init(task, n_hidden, gain, cfg, random_state, replicate, be, dtype)
-    metrics, curves, W_h0 = train_and_measure(W_h, task, cfg, streams, be, dtype, probe_batch)
+    if normalisation != "frobenius":
+        reference = inits.gaussian_init(W_h.shape[0], gain, streams[5])
+        W_h = inits.normalise(W_h, normalisation, reference, stable_norm)
+    metrics, curves, W_h0 = train_and_measure(W_h, task, cfg, streams, be, dtype, probe_batch, kernel_probe_batch)
     attrs = {"gain": gain, **seed_attrs(random_state), "backend": backend, "device": device, "dtype": dtype,
-             "connectome": connectome, "lognormal_sigma": lognormal_sigma,
+             "connectome": connectome, "lognormal_sigma": lognormal_sigma, "probe_batch": int(probe_batch),
+             "kernel_probe_batch": int(kernel_probe_batch), "stable_norm": float(stable_norm),
              **{f"train_{k}": str(v) for k, v in asdict(cfg).items()}}
-    return _run_dataset(metrics, curves, W_h0, {"init": kind, "task": task, "replicate": int(replicate)}, attrs)
+    return _run_dataset(metrics, curves, W_h0, {"init": kind, "task": task, "normalisation": normalisation,
+                                                "replicate": int(replicate)}, attrs)
 
 
 def collect_runs(datasets: Iterable):
@@ -239,13 +292,19 @@ def init_spectra(n_hidden: int = 300, ranks: Sequence[int] = (1, 30, 100, 300), 
                  random_state: int | None = 0, connectome: str | None = "witvliet_2020_8",
                  lognormal_sigma: float = 1.0,
                  include_biological: bool = True):
-    """Singular values and effective ranks of the initial connectivities.
+    """Singular values, effective ranks and spectral radii of the initial connectivities.
+
+    Every rank-r init and, with ``include_biological``, every biological init and each of its
+    controls (:data:`FAMILY_CONTROLS`), at the paper's Frobenius normalisation (the rank
+    measures do not depend on the scale; σ_1 and the spectral radius do, and are reported
+    at ``‖W‖_F = g√N``).
 
     Returns
     -------
     xarray.Dataset over ``init`` with ``singular_values`` (init, sv_index; NaN-padded,
-    descending), ``n_hidden``, ``effective_rank`` (Σσ/(σ_1 N)) and
-    ``participation_ratio``.
+    descending), ``n_hidden``, ``effective_rank`` (Σσ/(σ_1 N)), ``participation_ratio``,
+    ``frobenius_norm``, ``sigma1``, ``spectral_radius``, ``leading_eigenvalue`` and
+    ``column_concentration`` (share of ‖W‖²_F in the 6 largest columns).
     """
     import xarray as xr
 
@@ -253,28 +312,35 @@ def init_spectra(n_hidden: int = 300, ranks: Sequence[int] = (1, 30, 100, 300), 
     streams = _streams(random_state, 0)
     mats = {f"rank_{r}": W for r, W in inits.low_rank_inits(n_hidden, ranks, gain, streams[0]).items()}
     if include_biological:
-        for kind in ("celegans", "celegans_gaussian", "celegans_shuffled", "v1", "v1_gaussian", "v1_shuffled"):
-            mats[kind] = biological_init(kind, n_hidden=n_hidden, gain=gain, random_state=_streams(random_state, 0)[0],
-                                         connectome=connectome, lognormal_sigma=lognormal_sigma)
+        for kind in INIT_KINDS:
+            if kind.startswith(("celegans", "v1")):
+                mats[kind] = biological_init(kind, n_hidden=n_hidden, gain=gain,
+                                             random_state=_streams(random_state, 0)[0], connectome=connectome,
+                                             lognormal_sigma=lognormal_sigma)
     width = max(W.shape[0] for W in mats.values())
     sv = np.full((len(mats), width), np.nan)
     for i, W in enumerate(mats.values()):
         s = inits.singular_values(W)
         sv[i, : s.size] = s
-    return xr.Dataset(
-        {"singular_values": (("init", "sv_index"), sv),
-         "n_hidden": ("init", [W.shape[0] for W in mats.values()]),
-         "effective_rank": ("init", [inits.effective_rank(W) for W in mats.values()]),
-         "participation_ratio": ("init", [inits.participation_ratio(W) for W in mats.values()]),
-         "frobenius_norm": ("init", [float(np.linalg.norm(W)) for W in mats.values()])},
-        coords={"init": list(mats), "sv_index": np.arange(width)},
-        attrs={"gain": gain, **seed_attrs(random_state)})
+    per_init = {
+        "n_hidden": lambda W: W.shape[0], "effective_rank": inits.effective_rank,
+        "participation_ratio": inits.participation_ratio, "frobenius_norm": lambda W: float(np.linalg.norm(W)),
+        "sigma1": lambda W: float(inits.singular_values(W)[0]), "spectral_radius": inits.spectral_radius,
+        "leading_eigenvalue": inits.leading_eigenvalue, "column_concentration": inits.column_concentration,
+    }
+    data = {"singular_values": (("init", "sv_index"), sv)}
+    data.update({name: ("init", [f(W) for W in mats.values()]) for name, f in per_init.items()})
+    return xr.Dataset(data, coords={"init": list(mats), "sv_index": np.arange(width)},
+                      attrs={"gain": gain, **seed_attrs(random_state)})
 
+
+SPECTRA_COLUMNS = ("n_hidden", "effective_rank", "participation_ratio", "frobenius_norm", "sigma1",
+                   "spectral_radius", "leading_eigenvalue", "column_concentration")
 
 
 def spectra_table(ds):
-    """One row per init: N, effective rank Σσ/(σ_1 N), participation ratio, Frobenius norm."""
-    return ds[["n_hidden", "effective_rank", "participation_ratio", "frobenius_norm"]].to_dataframe().reset_index()
+    """One row per init: N, effective rank Σσ/(σ_1 N), participation ratio, norms, radius, concentration."""
+    return ds[[c for c in SPECTRA_COLUMNS if c in ds]].to_dataframe().reset_index()
 
 
 def run_experiment(run: dict):

@@ -3,13 +3,16 @@
 The three tasks of Liu et al. (ICLR 2024, App. B), built as in neurogym (Molano-Mazón et
 al. 2022) with dt = τ so that one trial has 8 steps.  Every task has a fixation input
 channel (1 until the decision step, 0 there), label 0 ("fixate") on every step except
-the decision step, and Gaussian input noise N(0, σ²), σ = 0.1, on the stimulus channels
-while a stimulus is shown.
+the decision step, and Gaussian input noise N(0, σ²), σ = 0.1, while a stimulus is shown:
+on the stimulus channels for 2AF and DMS, on every input channel for CXT (neurogym's
+``add_randn(0, sigma, 'stimulus')`` without a channel selection, as in the neurogym version
+the paper used).  Timing follows the paper's neurogym settings with no fixation-only
+epoch: the 2AF stimulus starts at step 0.
 
 =====  ====================================================================================
 task   epochs (steps) and channels
 =====  ====================================================================================
-2AF    perceptual decision making: fixation 0, stimulus 1–6, decision 7.  Inputs
+2AF    perceptual decision making: stimulus 0–6, decision 7.  Inputs
        ``[fixation, stim_1, stim_2]``, ``stim_c = 0.5 ± coh/200`` (+ for the correct side),
        coh ∈ {0, 6.4, 12.8, 25.6, 51.2}; label at 7 is the correct side (1 or 2).
 DMS    delayed match-to-sample: sample 0, delay 1–5, test 6, decision 7.  Inputs
@@ -19,7 +22,7 @@ CXT    context-dependent decision making: stimulus 0–1, delay 2–6, decision 
        ``[fixation, mod1_1, mod1_2, mod2_1, mod2_2, ctx_1, ctx_2]``; each modality has its
        own side and coherence (coh ∈ {5, 15, 50}, ``0.5 ± coh/200``); the context one-hot
        stays on for the whole trial and says which modality to report; label at 7 is the
-       side of the attended modality (1 or 2).
+       side of the attended modality (1 or 2).  Noise on all 7 channels during 0–1.
 =====  ====================================================================================
 
 At coherence 0 the correct side is random, so 2AF accuracy is bounded below 1.
@@ -75,7 +78,7 @@ class Trials(NamedTuple):
 TASKS: dict[str, TaskSpec] = {
     "2AF": TaskSpec(
         "2AF", "perceptual decision making", ("fixation", "stim_1", "stim_2"), 3,
-        {"fixation": (0, 1), "stimulus": (1, 7), "decision": (7, 8)}, (0.0, 6.4, 12.8, 25.6, 51.2)),
+        {"stimulus": (0, 7), "decision": (7, 8)}, (0.0, 6.4, 12.8, 25.6, 51.2)),
     "DMS": TaskSpec(
         "DMS", "delayed match-to-sample", ("fixation", "stim_1", "stim_2"), 3,
         {"sample": (0, 1), "delay": (1, 6), "test": (6, 7), "decision": (7, 8)}),
@@ -153,8 +156,9 @@ def context_decision(batch: int, random_state: int | np.random.Generator | None 
     for m in range(2):
         channels = slice(1 + 2 * m, 3 + 2 * m)
         x[start:stop, :, channels] = _two_choice(side[m], coh[m])[None]
-        x[start:stop, :, channels] += rng.normal(0.0, noise_sd, (stop - start, batch, 2))
     x[:, np.arange(batch), 5 + context] = 1.0
+    # neurogym adds the stimulus-period noise to every input channel of this task
+    x[start:stop] += rng.normal(0.0, noise_sd, (stop - start, batch, spec.n_in))
     labels[spec.decision_step] = side[context, np.arange(batch)] + 1
     return Trials(x, labels, {"context": context, "side_mod1": side[0], "side_mod2": side[1],
                               "coherence_mod1": coh[0], "coherence_mod2": coh[1]})

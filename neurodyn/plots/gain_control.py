@@ -157,3 +157,41 @@ def plot_tradeoff(curves, default_tradeoff: float | None = None):
     axes[0, 0].set_ylabel("representation error Σ q ‖f − r‖² (a.u.²)")
     axes[0, -1].legend(frameon=False, fontsize=6)
     return fig
+
+
+def plot_stimulus_specific(datasets_by_model):
+    """Stimulus-specific suppression and the separable fit ``r_after/r_before ≈ a(φ) b(θ)``.
+
+    Rows: population response ratio per stimulus (Σ_i r_i after / before), the
+    responsivity factor a against the neuron's preference, the stimulus factor b against
+    the stimulus (geometric mean 1); columns: models; colours: adapter probability.  The
+    variance of the log ratios explained by the separable fit is in each title.
+    """
+    models = list(datasets_by_model)
+    fig, axes = style.figure(3, len(models), figsize=(3.0 * len(models), 6.6), sharex=True, squeeze=False)
+    for j, model in enumerate(models):
+        runs = [ds for ds in _by_probability(datasets_by_model[model]) if "stimulus_factor" in ds]
+        explained = [float("nan")]
+        for colour, ds in zip(_colours(len(runs)), runs):
+            label = f"π = {ds.attrs['adapter_probability']:.2f}"
+            offset = (ds["stimulus"].values - float(ds.attrs["adapter_deg"]) + 90.0) % 180.0 - 90.0
+            order = np.argsort(offset)
+            axes[0, j].plot(offset[order], ds["population_ratio"].values[order], marker="o", ms=2, lw=1,
+                            color=colour, label=label)
+            x, a = _sorted_by_distance(ds, "responsivity")
+            axes[1, j].plot(x, a, marker="o", ms=2, lw=1, color=colour)
+            axes[2, j].plot(offset[order], ds["stimulus_factor"].values[order], marker="o", ms=2, lw=1, color=colour)
+            explained.append(ds.attrs["separable_variance_explained"])
+        for ax in axes[:, j]:
+            ax.axhline(1.0, color="k", lw=0.5)
+            ax.axvline(0, color="k", lw=0.5, ls=":")
+        explained = [e for e in explained if e == e] or [float("nan")]
+        axes[0, j].set_title(f"{MODEL_LABELS[model]}\nseparable fit R² {min(explained):.3f}–{max(explained):.3f}",
+                             fontsize=8)
+        axes[2, j].set_xlabel("orientation − adapter (deg)")
+        axes[2, j].set_xticks([-90, -45, 0, 45, 90])
+    axes[0, 0].set_ylabel("population response\nafter / before")
+    axes[1, 0].set_ylabel("responsivity a(φ)")
+    axes[2, 0].set_ylabel("stimulus factor b(θ)")
+    axes[0, -1].legend(frameon=False, loc="best", fontsize=6)
+    return fig

@@ -33,11 +33,14 @@ def plot_rank_sweep(ds):
     """
     fig, axes = figure(1, len(REGIME_PANELS), figsize=(3.0 * len(REGIME_PANELS), 2.6))
     ranks = ds["rank"].values
+    norms = [str(v) for v in ds["normalisation"].values] if "normalisation" in ds.dims else [None]
     for ax, (name, label) in zip(axes, REGIME_PANELS):
         for i, task in enumerate(ds["task"].values):
-            mean, sd = _mean_sd(ds[name].sel(task=task))
-            ax.errorbar(ranks, mean, yerr=sd, marker="o", ms=3, capsize=2, color=PALETTE[i % len(PALETTE)],
-                        label=str(task))
+            for j, norm in enumerate(norms):
+                da = ds[name].sel(task=task) if norm is None else ds[name].sel(task=task, normalisation=norm)
+                mean, sd = _mean_sd(da)
+                ax.errorbar(ranks, mean, yerr=sd, marker="o", ms=3, capsize=2, color=PALETTE[i % len(PALETTE)],
+                            ls=("-", "--", ":")[j % 3], label=str(task) if norm is None else f"{task}, {norm}")
         ax.set_xscale("log")
         if name == "weight_change":  # one rich seed can be 10x the others
             ax.set_yscale("log")
@@ -64,9 +67,10 @@ def plot_loss_curves(ds):
     fig, axes = figure(1, len(tasks), figsize=(3.0 * len(tasks), 2.6), squeeze=False)
     n_iter = ds.sizes["iteration"]
     width = max(1, n_iter // 50)
+    first = {"normalisation": ds["normalisation"].values[0]} if "normalisation" in ds.dims else {}
     for ax, task in zip(axes[0], tasks):
         for i, rank in enumerate(ds["rank"].values):
-            curve = ds["loss"].sel(task=task, rank=rank).mean("replicate").values
+            curve = ds["loss"].sel(task=task, rank=rank, **first).mean("replicate").values
             curve = _smooth(curve[np.isfinite(curve)], width)
             ax.plot(np.arange(curve.size) + width // 2, curve, color=PALETTE[i % len(PALETTE)], lw=1,
                     label=f"rank {rank}")
@@ -107,16 +111,21 @@ def plot_init_comparison(ds):
     fig, axes = figure(1, len(REGIME_PANELS), figsize=(3.0 * len(REGIME_PANELS), 3.0))
     x = np.arange(len(inits))
     colors = [PALETTE[0] if "gaussian" in i else PALETTE[1] if "shuffled" in i else PALETTE[3] for i in inits]
+    norms = [str(v) for v in ds["normalisation"].values] if "normalisation" in ds.dims else [None]
+    width = 0.8 / len(norms)
     for ax, (name, label) in zip(axes, REGIME_PANELS):
-        mean, sd = _mean_sd(ds[name].isel(task=0))
-        ax.bar(x, mean, yerr=sd, color=colors, capsize=2)
+        for j, norm in enumerate(norms):
+            da = ds[name].isel(task=0) if norm is None else ds[name].isel(task=0).sel(normalisation=norm)
+            mean, sd = _mean_sd(da)
+            ax.bar(x + (j - (len(norms) - 1) / 2) * width, mean, width=width, yerr=sd, color=colors, capsize=2,
+                   alpha=1.0 - 0.3 * j, label=norm)
         if name == "weight_change":
             ax.set_yscale("log")
         ax.set_xticks(x, inits, rotation=60, ha="right")
         ax.set_ylabel(label)
     task = str(ds["task"].values[0])
     fig.suptitle(f"Initial connectivity vs. learning regime ({task}; red: structured, blue: Gaussian "
-                 "control, orange: shuffled control)")
+                 "control, orange: shuffled control; bars left to right: " + ", ".join(map(str, norms)) + ")")
     return fig
 
 
@@ -163,3 +172,41 @@ PLOTS = {
     "init_comparison": plot_init_comparison,
     "linear_theory": plot_linear_theory,
 }
+
+
+def plot_rank_vs_alignment(ds):
+    """Effective rank of ``W_h(0)`` against KA (and RA) for every init and control.
+
+    The central comparison of Liu et al. (ICLR 2024): lower effective rank, richer learning
+    (lower alignment).  One panel per normalisation (``frobenius``: equal ‖W‖_F;
+    ``spectral``: equal top singular value; ``stable``: σ_1 < 1), mean ± s.d. over seeds;
+    colour = family (Gaussian/rank 1, C. elegans, V1), marker = control.
+    """
+    norms = [str(v) for v in ds["normalisation"].values] if "normalisation" in ds.dims else [None]
+    fig, axes = figure(2, len(norms), figsize=(3.2 * len(norms), 5.6), squeeze=False)
+    markers = {"": "o", "gaussian": "s", "shuffled": "^", "rotated": "D", "outlier": "v", "rank": "*"}
+    for j, norm in enumerate(norms):
+        sub = ds.isel(task=0) if norm is None else ds.isel(task=0).sel(normalisation=norm)
+        for row, metric in enumerate(("kernel_alignment", "representation_alignment")):
+            ax = axes[row][j]
+            for init in [str(i) for i in sub["init"].values]:
+                family, _, control = init.partition("_")
+                if family in ("gaussian", "rank", "aligned"):
+                    colour, control = PALETTE[0], ("" if family == "gaussian" else "rank")
+                else:
+                    colour = PALETTE[1] if family == "celegans" else PALETTE[3]
+                er, _ = _mean_sd(sub["init_effective_rank"].sel(init=init))
+                mean, sd = _mean_sd(sub[metric].sel(init=init))
+                if not np.isfinite(mean):
+                    continue
+                ax.errorbar(er, mean, yerr=sd, fmt=markers.get(control, "o"), color=colour, ms=4, capsize=2)
+                ax.annotate(init, (float(er), float(mean)), fontsize=5, xytext=(2, 2), textcoords="offset points")
+            ax.set_xscale("log")
+            ax.set_xlabel("effective rank Σσ/(σ₁N) of W_h(0)")
+            ax.set_ylabel("KA" if metric == "kernel_alignment" else "RA")
+            ax.set_title(f"{norm or 'frobenius'} normalisation", fontsize=8)
+    fig.suptitle("Effective rank vs. alignment for every init and control (low = rich)")
+    return fig
+
+
+PLOTS["rank_vs_alignment"] = plot_rank_vs_alignment

@@ -25,6 +25,7 @@ from neurodyn.states import messages
 __all__ = [
     "GaussianHMM",
     "kmeans_states",
+    "sticky_transitions",
     "difference_correlation",
     "auroc",
     "permutation_auroc",
@@ -70,6 +71,12 @@ class GaussianHMM(BaseEstimator):
         Stop when the log-likelihood per bin rises by less than ``tol``.
     sticky : float
         Initial self-transition probability.
+    stickiness : float
+        κ ≥ 0 of a sticky Dirichlet prior on each row of the transition matrix (Fox et
+        al., Ann. Appl. Stat. 2011): ``π_i ~ Dir(1 + κ e_i)``, i.e. κ pseudo-counts of
+        self-transitions per state. The M-step is the MAP
+        ``A_ij = (ξ_ij + κ δ_ij) / (Σ_j ξ_ij + κ)`` (:func:`sticky_transitions`) and
+        ``history_`` includes ``κ Σ_i ln A_ii``. 0 (default): maximum likelihood.
     min_variance : float
         Floor on every variance.
     n_init : int
@@ -79,11 +86,12 @@ class GaussianHMM(BaseEstimator):
     """
 
     def __init__(self, n_states: int = 2, *, max_iter: int = 100, tol: float = 1e-6, sticky: float = 0.98,
-                 min_variance: float = 1e-3, n_init: int = 1, random_state=0):
+                 stickiness: float = 0.0, min_variance: float = 1e-3, n_init: int = 1, random_state=0):
         self.n_states = n_states
         self.max_iter = max_iter
         self.tol = tol
         self.sticky = sticky
+        self.stickiness = stickiness
         self.min_variance = min_variance
         self.n_init = n_init
         self.random_state = random_state
@@ -118,6 +126,8 @@ class GaussianHMM(BaseEstimator):
             raise InvalidInputError(f"sticky: expected in (0, 1), got {self.sticky}")
         if int(self.n_init) < 1:
             raise InvalidInputError(f"n_init: expected >= 1, got {self.n_init}")
+        if not self.stickiness >= 0:
+            raise InvalidInputError(f"stickiness: expected >= 0, got {self.stickiness}")
         X = np.concatenate(seqs)
         M = np.concatenate(masks)
         lengths = [len(s) for s in seqs]
@@ -165,6 +175,8 @@ class GaussianHMM(BaseEstimator):
                 xi += post.expected_transitions
                 first += post.posterior[0]
                 total += float(post.log_likelihood)
+            if S > 1:
+                total += float(self.stickiness) * float(np.log(np.diag(self.transmat_)).sum())
             history.append(total)
             if it > 0 and (history[-1] - history[-2]) / len(X) < self.tol:
                 self.converged_ = True
@@ -173,7 +185,7 @@ class GaussianHMM(BaseEstimator):
                 break
             # M-step (exact): chain, then per-state weighted means and variances of observed entries.
             if S > 1:
-                self.transmat_ = np.maximum(xi, 1e-300) / np.maximum(xi, 1e-300).sum(1, keepdims=True)
+                self.transmat_ = sticky_transitions(xi, float(self.stickiness))
                 self.initial_ = np.maximum(first / first.sum(), 1e-300)
             w = gamma.T @ Mf  # (S, N)
             self.means_ = np.where(w > 0, (gamma.T @ (X * Mf)) / np.maximum(w, 1e-300), mean)
@@ -204,6 +216,33 @@ class GaussianHMM(BaseEstimator):
         """Viterbi paths, one int array per sequence."""
         return [messages.viterbi(np.log(self.initial_), np.log(self.transmat_), ll)
                 for ll in self.log_likelihood_bins(sequences, masks)]
+
+
+def sticky_transitions(expected_transitions, stickiness: float = 0.0) -> np.ndarray:
+    """MAP transition matrix under a sticky Dirichlet prior ``π_i ~ Dir(1 + κ e_i)``.
+
+    Maximises ``Σ_ij ξ_ij ln A_ij + κ Σ_i ln A_ii`` over row-stochastic ``A``:
+    ``A_ij = (ξ_ij + κ δ_ij) / (Σ_j ξ_ij + κ)``; κ = 0 gives the maximum-likelihood
+    M-step.
+
+    Parameters
+    ----------
+    expected_transitions : ndarray (S, S)
+        Expected transition counts ``ξ`` from the E-step.
+    stickiness : float
+        κ ≥ 0, pseudo-counts of self-transitions per state.
+
+    Returns
+    -------
+    ndarray (S, S)
+    """
+    xi = np.asarray(expected_transitions, float)
+    if xi.ndim != 2 or xi.shape[0] != xi.shape[1] or np.any(xi < 0):
+        raise InvalidInputError(f"expected_transitions: expected a non-negative (S, S) array, got shape {xi.shape}")
+    if not stickiness >= 0:
+        raise InvalidInputError(f"stickiness: expected >= 0, got {stickiness}")
+    C = np.maximum(xi + stickiness * np.eye(len(xi)), 1e-300)
+    return C / C.sum(1, keepdims=True)
 
 
 def kmeans_states(train, test, n_states: int, *, random_state=0, n_init: int = 10):

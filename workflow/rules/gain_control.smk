@@ -146,7 +146,7 @@ rule gain_control_figure_profile:
     log:
         "results/logs/gain_control/figure_{kind}.log",
     wildcard_constraints:
-        kind="gain_profile|max_min_ratios|repulsion",
+        kind="gain_profile|max_min_ratios|repulsion|stimulus_specific",
     threads: 1
     resources:
         mem_mb=1500,
@@ -186,7 +186,7 @@ GC_FIGURES = [
     f"{GC_FIG}/{name}.{ext}"
     for name in [f"tuning_{m}" for m in GC_MODELS]
     + [f"covariance_{m}" for m in GC_MODELS]
-    + ["gain_profile", "max_min_ratios", "repulsion", "tradeoff"]
+    + ["gain_profile", "max_min_ratios", "repulsion", "stimulus_specific", "tradeoff"]
     for ext in ("png", "pdf")
 ]
 ALL_TARGETS.append("results/tables/gain_control/effects.csv")

@@ -9,17 +9,21 @@ RL_FIG = f"results/figures/rich_lazy/{RL_RUN}"
 RL_LOG = f"results/logs/rich_lazy/{RL_RUN}"
 RL_TASKS = list(RL["tasks"])
 RL_RANKS = [int(r) for r in RL["ranks"]]
+RL_NORMS = list(RL["normalisations"])
 RL_SEEDS = list(range(RL["n_seeds"]))
 RL_INITS = RL["inits"]
 RL_INIT_KINDS = list(RL_INITS["kinds"])
 RL_INIT_SEEDS = list(range(RL_INITS["n_seeds"]))
 RL_INIT_TASK = RL_INITS["task"]
+RL_INIT_NORMS = list(RL_INITS["normalisations"])
 RL_TRAIN = dict(RL["train"])
 RL_COMPUTE = {
     "backend": config["backend"],
     "device": config["device"],
     "dtype": RL["dtype"],
     "probe_batch": RL["probe_batch"],
+    "kernel_probe_batch": RL["kernel_probe_batch"],
+    "stable_norm": RL["stable_norm"],
 }
 
 
@@ -28,15 +32,16 @@ wildcard_constraints:
     rl_rank=r"\d+",
     rl_seed=r"\d+",
     rl_init=r"[a-z0-9_]+",
+    rl_norm="frobenius|spectral|stable",
 
 
 rule rich_lazy_rank_run:
     output:
-        f"{RL_SIM}/sweep/{{rl_task}}/rank{{rl_rank}}_seed{{rl_seed}}.nc",
+        f"{RL_SIM}/sweep/{{rl_task}}/{{rl_norm}}/rank{{rl_rank}}_seed{{rl_seed}}.nc",
     log:
-        f"{RL_LOG}/sweep/{{rl_task}}_rank{{rl_rank}}_seed{{rl_seed}}.log",
+        f"{RL_LOG}/sweep/{{rl_task}}_{{rl_norm}}_rank{{rl_rank}}_seed{{rl_seed}}.log",
     benchmark:
-        f"results/benchmarks/rich_lazy/{RL_RUN}/sweep/{{rl_task}}_rank{{rl_rank}}_seed{{rl_seed}}.tsv"
+        f"results/benchmarks/rich_lazy/{RL_RUN}/sweep/{{rl_task}}_{{rl_norm}}_rank{{rl_rank}}_seed{{rl_seed}}.tsv"
     threads: 1
     resources:
         mem_mb=1500,
@@ -45,6 +50,7 @@ rule rich_lazy_rank_run:
     params:
         run=lambda w: {
             "task": w.rl_task,
+            "normalisation": w.rl_norm,
             "rank": int(w.rl_rank),
             "replicate": int(w.rl_seed),
             "random_state": SEED,
@@ -60,11 +66,11 @@ rule rich_lazy_rank_run:
 
 rule rich_lazy_init_run:
     output:
-        f"{RL_SIM}/inits/{{rl_init}}/{{rl_task}}_seed{{rl_seed}}.nc",
+        f"{RL_SIM}/inits/{{rl_init}}/{{rl_norm}}/{{rl_task}}_seed{{rl_seed}}.nc",
     log:
-        f"{RL_LOG}/inits/{{rl_init}}_{{rl_task}}_seed{{rl_seed}}.log",
+        f"{RL_LOG}/inits/{{rl_init}}_{{rl_norm}}_{{rl_task}}_seed{{rl_seed}}.log",
     benchmark:
-        f"results/benchmarks/rich_lazy/{RL_RUN}/inits/{{rl_init}}_{{rl_task}}_seed{{rl_seed}}.tsv"
+        f"results/benchmarks/rich_lazy/{RL_RUN}/inits/{{rl_init}}_{{rl_norm}}_{{rl_task}}_seed{{rl_seed}}.tsv"
     threads: 1
     resources:
         mem_mb=1500,
@@ -74,6 +80,7 @@ rule rich_lazy_init_run:
         run=lambda w: {
             "kind": w.rl_init,
             "task": w.rl_task,
+            "normalisation": w.rl_norm,
             "replicate": int(w.rl_seed),
             "random_state": SEED,
             "n_hidden": RL_INITS["n_hidden"],
@@ -91,8 +98,9 @@ rule rich_lazy_init_run:
 rule rich_lazy_rank_sweep:
     input:
         expand(
-            f"{RL_SIM}/sweep/{{task}}/rank{{rank}}_seed{{seed}}.nc",
+            f"{RL_SIM}/sweep/{{task}}/{{norm}}/rank{{rank}}_seed{{seed}}.nc",
             task=RL_TASKS,
+            norm=RL_NORMS,
             rank=RL_RANKS,
             seed=RL_SEEDS,
         ),
@@ -106,7 +114,7 @@ rule rich_lazy_rank_sweep:
         mem_mb=2000,
         runtime=10,
     params:
-        by=["task", "rank"],
+        by=["task", "normalisation", "rank"],
         config=RL,
         version=VERSION,
     script:
@@ -116,8 +124,9 @@ rule rich_lazy_rank_sweep:
 rule rich_lazy_init_comparison:
     input:
         expand(
-            f"{RL_SIM}/inits/{{init}}/{RL_INIT_TASK}_seed{{seed}}.nc",
+            f"{RL_SIM}/inits/{{init}}/{{norm}}/{RL_INIT_TASK}_seed{{seed}}.nc",
             init=RL_INIT_KINDS,
+            norm=RL_INIT_NORMS,
             seed=RL_INIT_SEEDS,
         ),
     output:
@@ -130,7 +139,7 @@ rule rich_lazy_init_comparison:
         mem_mb=2000,
         runtime=10,
     params:
-        by=["init", "task"],
+        by=["init", "task", "normalisation"],
         config=RL,
         version=VERSION,
     script:
@@ -187,6 +196,10 @@ RL_FIGURES = {
         "rich_lazy_init_comparison.rst",
     ),
     "linear_theory": (f"{RL_SIM}/linear_theory.nc", "rich_lazy_linear_theory.rst"),
+    "rank_vs_alignment": (
+        f"{RL_SIM}/init_comparison.nc",
+        "rich_lazy_rank_vs_alignment.rst",
+    ),
 }
 
 

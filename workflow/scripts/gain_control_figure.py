@@ -20,6 +20,7 @@ else:
             "covariance": lambda: plots.plot_covariances(runs),
             "gain_profile": lambda: plots.plot_gain_profile(by_model),
             "max_min_ratios": lambda: plots.plot_max_min_ratios(by_model),
-            "repulsion": lambda: plots.plot_repulsion(by_model)}
+            "repulsion": lambda: plots.plot_repulsion(by_model),
+            "stimulus_specific": lambda: plots.plot_stimulus_specific(by_model)}
     fig = draw[kind]()
 style.save(fig, snakemake.output.png)

@@ -2,12 +2,21 @@
 
 Gratings were flashed in rapid random sequence from a set of orientations (the
 "Benucci grid": 21 orientations on the 180° ring).  In the uniform ensemble every
-orientation is equally likely; in the biased ensemble one orientation, the adapter, is
-shown with extra probability π.  Following the analysis of those data (Duong et al. 2023),
-the adapter mass π is split 0.5 / 0.25 / 0.25 over the adapter bin and its two
-neighbouring bins, and the remaining mass 1 − π is spread uniformly:
+orientation is equally likely; in the biased ensemble the adapter is shown with
+probability π.  Two conventions (:data:`CONVENTIONS`):
 
-    p = (1 − π) · uniform + π · (0.5 δ_adapter + 0.25 δ_left + 0.25 δ_right).        (2)
+``authors`` (default) — the convention of the authors' analysis code (Duong et al. 2023,
+  their Benucci-figure script): the adapter bins hold exactly π, split π/2 on the adapter
+  bin and π/4 on each neighbour, and each of the other 18 bins holds (1 − π)/18:
+
+    p_b = π · split_b (b ∈ {−1, 0, 1}),   p_b = (1 − π)/(n − 3) otherwise.          (2)
+
+``mixture`` — a mixture of the uniform ensemble with the adapter bins:
+
+    p = (1 − π) · uniform + π · (0.5 δ_adapter + 0.25 δ_left + 0.25 δ_right),       (2')
+
+  which gives the adapter bins π + 3(1 − π)/21 in all (π = 0.3: 0.40 instead of 0.30), so
+  the same π is a stronger bias than in the authors' analysis.
 
 A fine grid subdivides every Benucci bin into equal sub-orientations; the bin's mass is
 shared equally among them, so both grids describe the same ensemble.
@@ -22,6 +31,7 @@ from neurodyn.errors import InvalidInputError
 
 BENUCCI_N_ORIENTATIONS = 21
 ADAPTER_SPLIT = (0.5, 0.25, 0.25)
+CONVENTIONS = ("authors", "mixture")
 
 
 def benucci_grid(n_orientations: int = BENUCCI_N_ORIENTATIONS, adapter_deg: float = 90.0) -> np.ndarray:
@@ -48,8 +58,9 @@ def stimulus_bins(stimuli_deg, adapter_deg: float, n_orientations: int = BENUCCI
 
 
 def stimulus_ensemble(stimuli_deg, adapter_deg: float = 90.0, adapter_probability: float = 0.0,
-                      n_orientations: int = BENUCCI_N_ORIENTATIONS, split=ADAPTER_SPLIT) -> np.ndarray:
-    """Stimulus probabilities (2) on a Benucci or fine grid.
+                      n_orientations: int = BENUCCI_N_ORIENTATIONS, split=ADAPTER_SPLIT,
+                      convention: str = "authors") -> np.ndarray:
+    """Stimulus probabilities (2) or (2') on a Benucci or fine grid.
 
     Parameters
     ----------
@@ -61,6 +72,9 @@ def stimulus_ensemble(stimuli_deg, adapter_deg: float = 90.0, adapter_probabilit
         π in [0, 1); 0 is the uniform ensemble.
     split : 3 floats
         Shares of π on the adapter bin, the bin below and the bin above (sum 1).
+    convention : {'authors', 'mixture'}
+        (2): the adapter bins hold exactly π, the other bins (1 − π)/(n − 3) each;
+        (2'): (1 − π)/n on every bin plus π on the adapter bins.
 
     Returns
     -------
@@ -74,16 +88,21 @@ def stimulus_ensemble(stimuli_deg, adapter_deg: float = 90.0, adapter_probabilit
     if split.shape != (3,) or np.any(split < 0) or not np.isclose(split.sum(), 1.0):
         raise InvalidInputError(f"split must be 3 non-negative shares summing to 1, got {split.tolist()}",
                                 field="split")
+    if convention not in CONVENTIONS:
+        raise InvalidInputError(f"unknown ensemble convention {convention!r}; expected one of {CONVENTIONS}",
+                                field="ensemble_convention")
     bins = stimulus_bins(stimuli_deg, adapter_deg, n_orientations)
     n_bins = len(np.unique(bins))
     if n_bins != n_orientations:
         raise InvalidInputError(f"the grid covers {n_bins} Benucci bins, expected {n_orientations}; build it with "
                                 "benucci_grid/fine_grid using the same n_orientations and adapter", field="stimuli_deg")
-    bin_mass = np.full(n_orientations, (1.0 - adapter_probability) / n_orientations)
     half = n_orientations // 2
-    index = {b: (b + half) for b in range(-half, n_orientations - half)}
-    bin_mass[index[0]] += adapter_probability * split[0]
-    bin_mass[index[-1]] += adapter_probability * split[1]
-    bin_mass[index[1]] += adapter_probability * split[2]
+    adapter_bins = [half, half - 1, half + 1]   # adapter, below, above
+    if convention == "mixture" or adapter_probability == 0.0:
+        bin_mass = np.full(n_orientations, (1.0 - adapter_probability) / n_orientations)
+    else:
+        bin_mass = np.full(n_orientations, (1.0 - adapter_probability) / (n_orientations - 3))
+        bin_mass[adapter_bins] = 0.0
+    bin_mass[adapter_bins] += adapter_probability * split
     per_bin = np.bincount(bins + half, minlength=n_orientations)
     return bin_mass[bins + half] / per_bin[bins + half]

@@ -55,6 +55,7 @@ class GainControlParams:
     n_orientations: int = 21                 # Benucci grid
     n_per_bin: int = 9                       # fine measurement grid: sub-orientations per bin
     ensemble_grid: str = "benucci"           # grid on which the ensembles live: benucci | fine
+    ensemble_convention: str = "authors"     # authors: (1 − π)/18 off the adapter bins | mixture
     synaptic_rate: float = 0.2
     synaptic_max_iter: int = 5000
     synaptic_tol: float = 1e-3
@@ -63,6 +64,9 @@ class GainControlParams:
         if self.ensemble_grid not in ("benucci", "fine"):
             raise InvalidInputError(f"ensemble_grid must be 'benucci' or 'fine', got {self.ensemble_grid!r}",
                                     field="ensemble_grid")
+        if self.ensemble_convention not in ("authors", "mixture"):
+            raise InvalidInputError(f"ensemble_convention must be 'authors' or 'mixture', got "
+                                    f"{self.ensemble_convention!r}", field="ensemble_convention")
 
     @classmethod
     def from_mapping(cls, mapping) -> GainControlParams:
@@ -107,7 +111,8 @@ def build_network(params: GainControlParams, model: str = "recurrent", backend: 
 
 def ensemble(params: GainControlParams, net: Network, adapter_probability: float):
     """Ensemble (2) on the network's stimulus grid, on its backend; shape (S,)."""
-    p = stimulus_ensemble(to_numpy(net.stimuli), params.adapter_deg, adapter_probability, params.n_orientations)
+    p = stimulus_ensemble(to_numpy(net.stimuli), params.adapter_deg, adapter_probability, params.n_orientations,
+                          convention=params.ensemble_convention)
     return Backend.from_config({"backend": _backend_name(net.drive), "device": _device(net.drive)}).asarray(p)
 
 
@@ -179,6 +184,11 @@ def simulate_adaptation(adapter_probability: float, model: str = "recurrent", pa
     max_ratio, min_ratio = fx.response_ratios(tuning_u, tuning_b)
     at_adapter = fx.response_at(tuning_b, net.orientations, params.adapter_deg) / fx.response_at(
         tuning_u, net.orientations, params.adapter_deg)
+    pop_ratio = fx.population_ratio(resp_u, resp_b)
+    try:
+        separable = fx.separable_fit(resp_u, resp_b)
+    except InvalidInputError:   # negative "rates" (e.g. a strong Mexican hat): no log-ratio fit
+        separable = None
     covariance = [fx.population_covariance(resp_u, p_u), fx.population_covariance(resp_u, p_b),
                   fx.population_covariance(resp_b, p_b)]
     means = [fx.mean_responses(resp_u, p_u), fx.mean_responses(resp_u, p_b), fx.mean_responses(resp_b, p_b)]
@@ -202,6 +212,7 @@ def simulate_adaptation(adapter_probability: float, model: str = "recurrent", pa
             "shift": (neuron, n(shift)), "repulsion": (neuron, n(fx.repulsion(shift, distance))),
             "max_ratio": (neuron, n(max_ratio)), "min_ratio": (neuron, n(min_ratio)),
             "adapter_response_ratio": (neuron, n(at_adapter)),
+            "population_ratio": (("stimulus",), n(pop_ratio)),
             "covariance": (("condition", "neuron", "presynaptic"), np.stack([n(c) for c in covariance])),
             "correlation": (("condition", "neuron", "presynaptic"),
                             np.stack([n(fx.correlation_from_covariance(c)) for c in covariance])),
@@ -212,9 +223,14 @@ def simulate_adaptation(adapter_probability: float, model: str = "recurrent", pa
                 "presynaptic": [f"ch{float(v):05.1f}" for v in n(net.preferred)],
                 "stimulus": n(net.stimuli), "orientation": n(net.orientations), "condition": list(CONDITIONS)},
         attrs={"model": model, "adapter_probability": float(adapter_probability),
+               "ensemble_convention": params.ensemble_convention, "adapter_deg": float(params.adapter_deg),
+               "separable_variance_explained": separable[2] if separable else float("nan"),
                "error_unadapted": terms_u.error, "activity_unadapted": terms_u.activity,
                "error_adapted": terms_b.error, "activity_adapted": terms_b.activity, **info},
     )
+    if separable:   # only where every response is positive (the fit is on log ratios)
+        ds["responsivity"] = (neuron, separable[0])
+        ds["stimulus_factor"] = (("stimulus",), separable[1])
     ds["stimulus"].attrs["units"] = ds["orientation"].attrs["units"] = "degree"
     ds.attrs.update(summarise_effects(ds))
     return ds
@@ -237,7 +253,17 @@ def summarise_effects(ds) -> dict:
         unadapted (> 0: moved toward the uniform covariance), and the same for correlation
         matrices (``correlation_decorrelation``);
         ``cv_unadapted`` / ``cv_adapted`` coefficient of variation of the mean responses
-        under the biased ensemble, ``equalisation`` = 1 − adapted / unadapted.
+        under the biased ensemble, ``equalisation`` = 1 − adapted / unadapted;
+        far from the adapter (|distance| ≥ 45°): ``far_max_ratio`` (largest max ratio; > 1 is
+        facilitation), ``far_gain_ratio`` (largest gain ratio), ``facilitated_fraction``
+        (share of all channels whose maximum rose);
+        stimulus-specific suppression: ``population_ratio_adapter`` / ``_orthogonal``
+        (summed population response to the adapter / the orthogonal stimulus, after /
+        before), ``adapter_specificity`` = population ratio at the adapter / its mean over
+        stimuli (< 1: the adapter is suppressed more than the average stimulus);
+        separable fit ``r_after/r_before ≈ a(φ) b(θ)``: ``separable_variance_explained``,
+        ``stimulus_factor_adapter`` (b at the adapter, geometric mean of b = 1) and
+        ``stimulus_factor_range`` (max b / min b; 1 for pure gain scaling).
     """
     max_ratio = ds["max_ratio"].values
     distance = ds["distance"].values
@@ -253,7 +279,21 @@ def summarise_effects(ds) -> dict:
         return 0.0 if abs(x) < 1e-9 else float(x)
 
     max_rep = clean(rep[i_rep])
-    return {
+    far = np.abs(distance) >= 45.0 - 1e-9
+    offset = (ds["stimulus"].values - float(ds.attrs["adapter_deg"]) + 90.0) % 180.0 - 90.0
+    pop = ds["population_ratio"].values
+    b = ds["stimulus_factor"].values if "stimulus_factor" in ds else np.full(offset.shape, np.nan)
+    i_adapter = int(np.argmin(np.abs(offset)))
+    i_orth = int(np.argmin(np.abs(np.abs(offset) - 90.0)))
+    out_extra = {
+        "far_max_ratio": float(np.max(max_ratio[far])), "far_gain_ratio": float(np.max(ds["gain_ratio"].values[far])),
+        "facilitated_fraction": float(np.mean(max_ratio > 1.0 + 1e-12)),
+        "population_ratio_adapter": float(pop[i_adapter]), "population_ratio_orthogonal": float(pop[i_orth]),
+        "adapter_specificity": float(pop[i_adapter] / np.mean(pop)),
+        "separable_variance_explained": float(ds.attrs["separable_variance_explained"]),
+        "stimulus_factor_adapter": float(b[i_adapter]), "stimulus_factor_range": float(np.max(b) / np.min(b)),
+    }
+    return out_extra | {
         "peak_suppression": float(1.0 - max_ratio[i_sup]),
         "suppression_centre_deg": float(abs(distance[i_sup])),
         "max_min_ratio_difference": clean(np.max(np.abs(max_ratio - ds["min_ratio"].values))),
@@ -362,10 +402,14 @@ def tradeoff_curves(tradeoffs, adapter_probabilities, models=("recurrent", "feed
     return out.assign_coords(model=list(models), adapter_probability=[float(p) for p in adapter_probabilities])
 
 
-TABLE_COLUMNS = ("model", "adapter_probability", "peak_suppression", "suppression_centre_deg",
+TABLE_COLUMNS = ("model", "ensemble_convention", "adapter_probability", "peak_suppression", "suppression_centre_deg",
                  "max_min_ratio_difference", "max_repulsion_deg", "repulsion_distance_deg", "max_attraction_deg",
                  "covariance_distance_unadapted", "covariance_distance_adapted", "decorrelation",
-                 "correlation_decorrelation", "cv_unadapted", "cv_adapted", "equalisation", "synaptic_steps")
+                 "correlation_distance_unadapted", "correlation_distance_adapted", "correlation_decorrelation",
+                 "cv_unadapted", "cv_adapted", "equalisation", "far_max_ratio", "far_gain_ratio",
+                 "facilitated_fraction", "population_ratio_adapter", "population_ratio_orthogonal",
+                 "adapter_specificity", "separable_variance_explained", "stimulus_factor_adapter",
+                 "stimulus_factor_range", "synaptic_steps")
 
 
 def effects_table(datasets):
@@ -387,11 +431,13 @@ def effects_table(datasets):
     rows = []
     for ds in datasets:
         effects = summarise_effects(ds)
-        rows.append({"model": ds.attrs["model"], "adapter_probability": float(ds.attrs["adapter_probability"]),
+        rows.append({"model": ds.attrs["model"], "ensemble_convention": ds.attrs.get("ensemble_convention", "authors"),
+                     "adapter_probability": float(ds.attrs["adapter_probability"]),
                      **effects, "synaptic_steps": int(ds.attrs.get("synaptic_steps", 0))})
     if not rows:
         raise InvalidInputError("no simulation results to tabulate", field="datasets")
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
     table["model"] = pd.Categorical(table["model"], categories=[m for m in MODELS if m in set(table["model"])],
                                     ordered=True)
-    return table.sort_values(["model", "adapter_probability"]).reset_index(drop=True).astype({"model": str})
+    return table.sort_values(["ensemble_convention", "model", "adapter_probability"]).reset_index(
+        drop=True).astype({"model": str})
