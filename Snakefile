@@ -35,6 +35,7 @@ include: "workflow/rules/connectome.smk"
 include: "workflow/rules/states.smk"
 include: "workflow/rules/gain_control.smk"
 include: "workflow/rules/rich_lazy.smk"
+include: "workflow/rules/scope.smk"
 include: "workflow/rules/report.smk"
 
 

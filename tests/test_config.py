@@ -70,7 +70,7 @@ def test_unknown_reader_fails_at_parse_time(tmp_path):
     bad.write_text(yaml.safe_dump({"datasets": {"worms": {"reader": "matlab", "files": ["x.mat"]}}}))
     out = _dry_run("--configfile", str(bad))
     assert out.returncode != 0
-    assert "'matlab' is not one of" in out.stderr + out.stdout
+    assert "{'worms': 'matlab'} name readers that are not registered" in out.stderr + out.stdout
 
 
 @pytest.mark.workflow

@@ -138,11 +138,12 @@ def test_traces_wrong_shape_hdf5(tmp_path):
     assert "(time, neuron)" in str(info.value)
 
 
-def test_traces_rows_do_not_match_time(tmp_path):
-    path = write_flavell_like(tmp_path / "w-data.h5", n_time=40, **{"gcamp/trace_array": np.zeros((39, 5))})
+def test_fewer_time_stamps_than_trace_rows(tmp_path):
+    # more stamps than rows is a published variant (read: test_readers_flavell_variants.py); fewer is refused
+    path = write_flavell_like(tmp_path / "w-data.h5", n_time=40, **{"gcamp/trace_array": np.ones((41, 5))})
     with raises(InvalidInputError, path, "timing/timestamp_confocal") as info:
         read_recording(path)
-    assert "40 time points for 39 trace rows" in str(info.value)
+    assert "40 time stamps for 41 trace rows" in str(info.value)
 
 
 def test_behaviour_on_another_clock(tmp_path):

@@ -15,8 +15,14 @@ from neurodyn.data.preprocess import (
     savgol_derivative,
     zscore,
 )
-from neurodyn.data.readers import FORMATS, read_recording, write_recording
-from neurodyn.data.recording import behavior_names, identified_neurons, make_recording, validate_recording
+from neurodyn.data.readers import FORMATS, detect_format, read_recording, write_recording
+from neurodyn.data.recording import (
+    behavior_names,
+    identified_neurons,
+    is_roi_name,
+    make_recording,
+    validate_recording,
+)
 from neurodyn.data.synthetic import spikes_to_calcium, synthetic_cohort, synthetic_recording
 
 __all__ = [
@@ -25,9 +31,11 @@ __all__ = [
     "behavior_names",
     "build_cohort",
     "calcium_to_events",
+    "detect_format",
     "detrend",
     "gaussian_smooth",
     "identified_neurons",
+    "is_roi_name",
     "load_cohort",
     "make_recording",
     "read_recording",

@@ -13,7 +13,7 @@ A cohort is an :class:`xarray.Dataset` with dims ``(animal, time, neuron)``:
 - attrs ``sampling_rate_hz``, ``min_animals``, ``citation``, ``sources``, ``units``.
 
 Identified neurons (``AVAL``) are matched across animals by name.  Unidentified ROIs
-(``roi_017``) are local to their animal — ``roi_017`` of one worm is not ``roi_017`` of
+(``roi_017``, ``plane0_roi17``: :func:`~neurodyn.data.recording.is_roi_name`) are local to their animal — ``roi_017`` of one worm is not ``roi_017`` of
 another — so in a cohort they are renamed ``<animal>/roi_017``; they therefore only enter
 when ``min_animals == 1``.
 """
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from neurodyn.data.recording import BEHAVIOR_PREFIX, validate_recording
+from neurodyn.data.recording import BEHAVIOR_PREFIX, is_roi_name, validate_recording
 from neurodyn.errors import InputFileError, InvalidInputError
 
 COHORT_ATTRS = ("sampling_rate_hz", "min_animals", "citation", "sources")
@@ -36,7 +36,15 @@ COHORT_ATTRS = ("sampling_rate_hz", "min_animals", "citation", "sources")
 
 def cohort_neuron_name(animal: str, neuron: str) -> str:
     """Name of a neuron in a cohort: identified names as is, ROIs qualified by animal."""
-    return f"{animal}/{neuron}" if neuron.startswith("roi_") else neuron
+    return f"{animal}/{neuron}" if is_roi_name(neuron) else neuron
+
+
+def has_identities(ds: xr.Dataset, dim: str = "neuron") -> bool:
+    """Whether any neuron along ``dim`` of a cohort (or a result built on one) has an identity.
+
+    Cohort ROIs are ``<animal>/<roi>``; identified neurons keep their bare name (``AVAL``).
+    """
+    return any("/" not in str(n) and not is_roi_name(str(n)) for n in ds[dim].values)
 
 
 def common_time_grid(durations_s: Sequence[float], sampling_rate_hz: float) -> np.ndarray:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from neurodyn.data.cohort import cohort_neuron_name
+from neurodyn.data.cohort import cohort_neuron_name, has_identities
 from neurodyn.data.recording import identified_neurons, validate_recording
 
 QC_COLUMNS = ("animal", "neurons", "identified_neurons", "duration_s", "sampling_rate_hz", "n_frames",
@@ -48,3 +48,56 @@ def recording_qc(recordings: Sequence[xr.Dataset], cohort: xr.Dataset | None = N
             "source": str(rec.attrs.get("derived_from") or rec.attrs["source"]).split(" <- ")[0],
         })
     return pd.DataFrame(rows, columns=list(QC_COLUMNS))
+
+
+#: scope of the analyses of one dataset: one row per step (see :func:`analysis_scope`).
+SCOPE_COLUMNS = ("step", "status", "detail")
+STATES_NEED = ("brain states are fitted leave-one-worm-out (neurodyn.states.real.analyse_cohort): they need at "
+               "least 2 animals, identified neurons and reversal behaviour")
+
+
+def analysis_scope(cohort: xr.Dataset, *, states: bool = True) -> pd.DataFrame:
+    """Which steps run on a dataset, and which cross-animal or identity-based steps are skipped.
+
+    Parameters
+    ----------
+    cohort : a cohort (``neurodyn.data.build_cohort``).
+    states : whether the dataset is listed for the brain-state analysis of recorded data.
+
+    Returns
+    -------
+    DataFrame with columns ``step``, ``status`` (``run``, ``run (one animal)``,
+    ``skipped`` or ``not possible``) and ``detail``.
+    """
+    animals = [str(a) for a in cohort["animal"].values]
+    one = len(animals) == 1
+    identities = has_identities(cohort)
+    n_identified = sum("/" not in str(n) for n in cohort["neuron"].values) if identities else 0
+    rows = [
+        ("cohort: align animals on a common clock",
+         "run (one animal)" if one else "run",
+         f"one animal ({animals[0]}): nothing to align, the cohort is its recording" if one
+         else f"{len(animals)} animals"),
+        ("cohort: match neurons across animals by identity",
+         "skipped" if one or not identities else "run",
+         "skipped: one animal" if one else
+         (f"{n_identified} identified neurons in at least {cohort.attrs['min_animals']} animals" if identities else
+          "skipped: no neuron identities; every ROI stays local to its animal (<animal>/<roi>)")),
+        ("quality control", "run", f"{cohort.sizes['neuron']} neurons in the cohort"),
+        ("connectome: NTF of pair × window × animal affinities",
+         "run (one animal)" if one else "run",
+         "one animal: every component's animal loading is 1, components describe this animal only" if one
+         else f"animal factor over {len(animals)} animals"),
+    ]
+    missing = [why for why, bad in (("one animal", one), ("no identified neurons", not identities),
+                                    ("no reversal behaviour", "behavior_reversal" not in cohort)) if bad]
+    if not states:
+        rows.append(("states: HMM-GLM of the recorded animals", "skipped",
+                     f"not listed in states.real.datasets ({STATES_NEED})"))
+    elif missing:
+        rows.append(("states: HMM-GLM of the recorded animals", "not possible",
+                     f"{', '.join(missing)}: {STATES_NEED}; the states rule stops with this reason, remove the "
+                     f"dataset from states.real.datasets"))
+    else:
+        rows.append(("states: HMM-GLM of the recorded animals", "run", f"leave-one-worm-out over {len(animals)} animals"))
+    return pd.DataFrame(rows, columns=list(SCOPE_COLUMNS))

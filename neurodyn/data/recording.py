@@ -5,8 +5,11 @@ A Recording is an :class:`xarray.Dataset` with
 - dims ``(time, neuron)``;
 - variable ``traces`` (float, ``(time, neuron)``);
 - coords ``time`` (seconds, finite, strictly increasing) and ``neuron`` (unique strings;
-  identified neurons carry their name such as ``AVAL``, unidentified ones ``roi_017``);
+  identified neurons carry their name such as ``AVAL``, unidentified ROIs a name that
+  :func:`is_roi_name` recognises: ``roi_017``, or ``plane0_roi17`` for suite2p);
 - optional variables ``behavior_<name>`` with first dim ``time``;
+- optional variable ``deconvolved`` (float, ``(time, neuron)``): the source's own
+  deconvolved activity (suite2p ``spks``, CaImAn ``S``), when it has one;
 - attrs ``animal``, ``source``, ``sampling_rate_hz``, ``units``, ``citation``.
 
 Every reader returns ``validate_recording(...)`` of what it built; every analysis may
@@ -15,6 +18,7 @@ assume it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +29,15 @@ from neurodyn.errors import InvalidInputError
 
 REQUIRED_ATTRS = ("animal", "source", "sampling_rate_hz", "units", "citation")
 BEHAVIOR_PREFIX = "behavior_"
+#: optional (time, neuron) variables besides ``traces``.
+NEURON_VARIABLES = ("deconvolved",)
+#: names of unidentified ROIs: ``roi_…`` (any reader) and ``plane{p}_roi{i}`` (suite2p).
+ROI_NAME = re.compile(r"roi_.*|plane\d+_roi\d+")
+
+
+def is_roi_name(name: str) -> bool:
+    """Whether ``name`` is an unidentified ROI (local to its animal), not a neuron identity."""
+    return ROI_NAME.fullmatch(str(name)) is not None
 
 
 def make_recording(
@@ -141,9 +154,15 @@ def validate_recording(ds: Any, source: str | None = None) -> xr.Dataset:
     for var in ds.data_vars:
         if var == "traces":
             continue
+        if var in NEURON_VARIABLES:
+            if ds[var].dims != ("time", "neuron") or not np.issubdtype(ds[var].dtype, np.floating):
+                raise InvalidInputError(f"dims {ds[var].dims}, dtype {ds[var].dtype}; expected float "
+                                        f"('time', 'neuron') like traces", source=source, field=str(var))
+            continue
         if not str(var).startswith(BEHAVIOR_PREFIX):
             raise InvalidInputError(f"unexpected variable {var!r}; extra variables must be named "
-                                    f"'{BEHAVIOR_PREFIX}<name>'", source=source, field=str(var))
+                                    f"'{BEHAVIOR_PREFIX}<name>' or be one of {list(NEURON_VARIABLES)}",
+                                    source=source, field=str(var))
         if not ds[var].dims or ds[var].dims[0] != "time":
             raise InvalidInputError(f"dims are {ds[var].dims}, expected 'time' first", source=source, field=str(var))
     for key in REQUIRED_ATTRS:
@@ -160,8 +179,8 @@ def validate_recording(ds: Any, source: str | None = None) -> xr.Dataset:
 
 
 def identified_neurons(ds: xr.Dataset) -> list[str]:
-    """Names of the neurons that are identified (not ``roi_NNN``)."""
-    return [str(n) for n in ds["neuron"].values if not str(n).startswith("roi_")]
+    """Names of the neurons that are identified (not ROIs such as ``roi_NNN``, ``plane0_roi3``)."""
+    return [str(n) for n in ds["neuron"].values if not is_roi_name(n)]
 
 
 def behavior_names(ds: xr.Dataset) -> list[str]:

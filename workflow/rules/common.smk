@@ -2,12 +2,23 @@
 # ALL_TARGETS (what `snakemake` builds) and its figures to FIGURE_TARGETS (what
 # `snakemake figures` redraws from saved results).
 import neurodyn
+from neurodyn.data.readers import animal_from_path, registered_names
 
 # Code version, a parameter of every rule: the package version plus a hash of the library's
 # source, so a change to neurodyn re-runs the rules (Snakemake's params re-run trigger).
 VERSION = f"{neurodyn.__version__}+{neurodyn.source_hash()[:16]}"
 SEED = int(config.get("seed", 0))
 DATASETS = config["datasets"]
+UNKNOWN_READERS = {
+    name: spec["reader"]
+    for name, spec in DATASETS.items()
+    if spec["reader"] != "synthetic" and spec["reader"] not in registered_names()
+}
+if UNKNOWN_READERS:
+    raise ValueError(
+        f"config: datasets {UNKNOWN_READERS} name readers that are not registered; "
+        f"registered: {sorted(registered_names())} and synthetic"
+    )
 ALL_TARGETS = []
 FIGURE_TARGETS = []
 # GPUs per job for the backend-generic rules (NTF, gain control, RNN training): one when
@@ -20,9 +31,7 @@ def dataset_animals(dataset):
     spec = DATASETS[dataset]
     if spec["reader"] == "synthetic":
         return [f"{dataset}{i:02d}" for i in range(int(spec["synthetic"]["n_animals"]))]
-    from pathlib import Path
-
-    return [Path(f).name.split(".")[0].removesuffix("-data") for f in spec["files"]]
+    return [animal_from_path(f) for f in spec["files"]]
 
 
 def rule_log(name):

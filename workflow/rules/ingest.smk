@@ -42,7 +42,6 @@ rule ingest:
         runtime=10,
     params:
         reader=lambda w: DATASETS[w.dataset]["reader"],
-        sampling_rate_hz=lambda w: DATASETS[w.dataset].get("sampling_rate_hz"),
         dataset=lambda w: DATASETS[w.dataset],
         version=VERSION,
     script:

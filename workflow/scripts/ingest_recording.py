@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from neurodyn.data import read_recording, write_recording
+from neurodyn.data.readers import reader_options
 from neurodyn.io import provenance
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
@@ -18,8 +19,7 @@ if reader == "synthetic":  # the synthesize rule wrote Recordings as NetCDF
     reader, path = "netcdf", path / f"{animal}.nc"
 if "labels" in snakemake.input.keys():
     kwargs["labels"] = snakemake.input.labels
-if reader in ("npz", "csv") and snakemake.params.sampling_rate_hz is not None:
-    kwargs["sampling_rate_hz"] = float(snakemake.params.sampling_rate_hz)
+kwargs.update(reader_options(reader, snakemake.params.dataset))
 
 rec = read_recording(path, format=reader, **kwargs)
 rec.attrs.update(provenance(config=snakemake.params.dataset))
