@@ -85,6 +85,7 @@ localrules:
     rich_lazy_figure_init_spectra,
     rich_lazy_figure_init_comparison,
     rich_lazy_figure_linear_theory,
+    rich_lazy_figure_rank_vs_alignment,
 
 
 rule all:
