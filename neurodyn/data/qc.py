@@ -100,7 +100,8 @@ def analysis_scope(cohort: xr.Dataset, *, states: bool = True) -> pd.DataFrame:
                      f"{len(animals)} animals without neuron identities: the one-animal states analysis takes one "
                      f"animal per dataset; list each animal as its own dataset"))
     elif one or not identities:
-        skips = [what for what, bad in (("AMI with reversals (no reversal behaviour)", "behavior_reversal" not in cohort),
+        skips = [what for what, bad in (("AMI with reversals (no reversal behaviour)",
+                                         "behavior_reversal" not in cohort),
                                         ("anatomy AUROCs (no identified neurons)", not identities)) if bad]
         rows.append((step, "run (one animal)",
                      f"{', '.join(missing)}: validated in time on this animal (fit on the first part of the "
