@@ -58,12 +58,16 @@ def one_animal_run(tmp_path_factory):
         "worm": {"reader": "flavell_h5", "files": ["raw/w9-data.h5"]},
     }
     config["connectome"].update({"ranks": [1, 2], "restarts": 1})
-    config["states"]["real"]["datasets"] = []
+    config["states"]["real"].update({"datasets": ["mouse"], "representations": ["trace"], "n_states_range": [2, 3],
+                                     "l1": [0.01], "max_iter": 20, "m_step_iter": 10, "n_init": 1,
+                                     "init_iter": 3, "n_permutations": 10})
     (work / "config" / "config.yaml").write_text(yaml.safe_dump(config))
     targets = [
         "results/tables/qc/mouse.csv", "results/figures/qc/mouse/mouse1.png", "results/tables/qc/mouse_scope.csv",
         "results/tables/connectome/mouse_components.csv", "results/figures/connectome/mouse/rank_selection.png",
         "results/tables/qc/cm.csv", "results/tables/qc/cm_scope.csv", "results/tables/qc/worm_scope.csv",
+        "results/tables/states/mouse_real_worms.md",
+        *(f"results/figures/states/mouse_{kind}.png" for kind in ("raster", "heldout_ami", "anatomy", "selection")),
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     out = subprocess.run(["nice", "-n", "5", str(SNAKEMAKE), "--cores", "2", "--directory", str(work), *targets],
@@ -108,10 +112,26 @@ def test_scope_tables_say_what_was_skipped(one_animal_run):
         "cohort: match neurons across animals by identity": "skipped",
         "quality control": "run",
         "connectome: NTF of pair × window × animal affinities": "run (one animal)",
-        "states: HMM-GLM of the recorded animals": "skipped",
+        "states: HMM-GLM of the recorded animals": "run (one animal)",
     }
     worm = pd.read_csv(work / "results/tables/qc/worm_scope.csv").set_index("step")
     assert worm.loc["states: HMM-GLM of the recorded animals", "detail"].startswith("not listed in states.real")
     assert worm.loc["cohort: match neurons across animals by identity", "status"] == "skipped"
     cm = pd.read_csv(work / "results/tables/qc/cm.csv")
     assert cm[["neurons", "identified_neurons", "sampling_rate_hz"]].values.tolist() == [[3, 0, 5.0]]
+
+
+def test_one_animal_states_run_and_say_what_was_skipped(one_animal_run):
+    work = one_animal_run
+    fit = read_netcdf(work / "results/mouse/states/fit.nc")
+    assert fit.sizes["animal"] == 1 and fit.sizes["neuron"] == N_CELLS and fit.attrs["n_states"] >= 2
+    assert set(np.unique(fit["viterbi_state"].values)) <= set(range(fit.attrs["n_states"]))
+    behaviour = pd.read_csv(work / "results/tables/states/mouse_behaviour_agreement.csv").set_index("model")
+    assert np.isfinite(behaviour.loc[["hmmglm", "gaussian_hmm"], "heldout_ll_per_entry"]).all()
+    assert behaviour["ami_reversal"].isna().all() and behaviour["note"].str.contains("no behavior_reversal").all()
+    anatomy = pd.read_csv(work / "results/tables/states/mouse_anatomy_auroc.csv")
+    assert anatomy["note"].str.startswith("skipped: no neuron identities").all()
+    text = (work / "results/tables/states/mouse_real_worms.md").read_text()
+    assert "validated in time" in text and "skipped: no neuron identities" in text
+    for kind in ("raster", "heldout_ami", "anatomy", "selection"):
+        assert (work / f"results/figures/states/mouse_{kind}.png").stat().st_size > 3000

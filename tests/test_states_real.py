@@ -359,5 +359,6 @@ def test_input_errors():
         analyse_cohort(cohort, representations=["events"])
     with pytest.raises(InvalidInputError, match="behavior_reversal"):
         analyse_cohort(cohort.drop_vars("behavior_reversal"))
-    with pytest.raises(InvalidInputError, match="at least 2 animals"):
-        analyse_cohort(cohort.isel(animal=[0]))
+    from neurodyn.states.real import single_animal_cohort
+
+    assert single_animal_cohort(cohort.isel(animal=[0])) and not single_animal_cohort(cohort)

@@ -52,8 +52,9 @@ def recording_qc(recordings: Sequence[xr.Dataset], cohort: xr.Dataset | None = N
 
 #: scope of the analyses of one dataset: one row per step (see :func:`analysis_scope`).
 SCOPE_COLUMNS = ("step", "status", "detail")
-STATES_NEED = ("brain states are fitted leave-one-worm-out (neurodyn.states.real.analyse_cohort): they need at "
-               "least 2 animals, identified neurons and reversal behaviour")
+STATES_NEED = ("brain states are fitted leave-one-worm-out (neurodyn.states.real.analyse_cohort) on at least 2 "
+               "animals with identified neurons and reversal behaviour; one animal, or animals without identities, "
+               "are validated in time instead (neurodyn.states.real.analyse_single_animal)")
 
 
 def analysis_scope(cohort: xr.Dataset, *, states: bool = True) -> pd.DataFrame:
@@ -91,13 +92,24 @@ def analysis_scope(cohort: xr.Dataset, *, states: bool = True) -> pd.DataFrame:
     ]
     missing = [why for why, bad in (("one animal", one), ("no identified neurons", not identities),
                                     ("no reversal behaviour", "behavior_reversal" not in cohort)) if bad]
+    step = "states: HMM-GLM of the recorded animals"
     if not states:
-        rows.append(("states: HMM-GLM of the recorded animals", "skipped",
-                     f"not listed in states.real.datasets ({STATES_NEED})"))
-    elif missing:
-        rows.append(("states: HMM-GLM of the recorded animals", "not possible",
-                     f"{', '.join(missing)}: {STATES_NEED}; the states rule stops with this reason, remove the "
-                     f"dataset from states.real.datasets"))
+        rows.append((step, "skipped", f"not listed in states.real.datasets ({STATES_NEED})"))
+    elif (one or not identities) and len(animals) > 1:
+        rows.append((step, "not possible",
+                     f"{len(animals)} animals without neuron identities: the one-animal states analysis takes one "
+                     f"animal per dataset; list each animal as its own dataset"))
+    elif one or not identities:
+        skips = [what for what, bad in (("AMI with reversals (no reversal behaviour)",
+                                         "behavior_reversal" not in cohort),
+                                        ("anatomy AUROCs (no identified neurons)", not identities)) if bad]
+        rows.append((step, "run (one animal)",
+                     f"{', '.join(missing)}: validated in time on this animal (fit on the first part of the "
+                     f"recording, scored on the rest) instead of leave-one-worm-out"
+                     + (f"; skipped: {'; '.join(skips)}" if skips else "")))
+    elif "behavior_reversal" not in cohort:
+        rows.append((step, "not possible", f"no reversal behaviour: {STATES_NEED}; the states rule stops with "
+                     f"this reason, remove the dataset from states.real.datasets"))
     else:
-        rows.append(("states: HMM-GLM of the recorded animals", "run", f"leave-one-worm-out over {len(animals)} animals"))
+        rows.append((step, "run", f"leave-one-worm-out over {len(animals)} animals"))
     return pd.DataFrame(rows, columns=list(SCOPE_COLUMNS))

@@ -44,7 +44,8 @@ def state_raster(fit) -> Figure:
     cmap = ListedColormap(PALETTE[:S])
     for ax, a, i in zip(axes, animals, range(len(animals))):
         z = fit["viterbi_state"].values[i]
-        rev = fit["behavior_reversal"].values[i].astype(float)
+        rev = (fit["behavior_reversal"].values[i].astype(float) if "behavior_reversal" in fit
+               else np.zeros_like(t))  # no reversal behaviour recorded: the lower band stays empty
         ax.imshow(np.vstack([z, z]), aspect="auto", cmap=cmap, vmin=-0.5, vmax=S - 0.5, interpolation="nearest",
                   extent=(t[0], t[-1], 1.0, 2.0))
         ax.fill_between(t, 0.0, 0.9 * rev, step="mid", color="0.3", lw=0)

@@ -56,6 +56,9 @@ __all__ = [
     "heldout_log_likelihood",
     "select_model",
     "analyse_cohort",
+    "analyse_single_animal",
+    "single_animal_cohort",
+    "skip_reasons",
     "coupling_scores",
     "anatomy_auroc",
     "summary_markdown",
@@ -529,6 +532,9 @@ def analyse_cohort(
 ):
     """Leave-one-worm-out states with baselines, a final fit on every worm, anatomy AUROCs.
 
+    A cohort of one animal, or without neuron identities, goes to
+    :func:`analyse_single_animal` (validation in time, skipped steps stated).
+
     For each animal in turn: choose (representation, smoothing, S) of the HMM-GLM by
     held-out log-likelihood on the other animals (:func:`select_model`), fit one model
     across them (shared states, transitions, couplings), decode the held-out animal, and
@@ -540,7 +546,8 @@ def analyse_cohort(
     Parameters
     ----------
     cohort : xarray.Dataset
-        At least 2 animals, with ``behavior_reversal``.
+        At least 2 animals with identities and ``behavior_reversal``; otherwise one animal
+        (:func:`analyse_single_animal`).
     neuron_fraction : float
         Neurons identified in at least this fraction of the animals (:func:`shared_neurons`).
     representations : sequence of {"trace", "derivative"}
@@ -574,11 +581,17 @@ def analyse_cohort(
         animal: ``weights``, ``bias``, ``noise``, ``transmat``, ``prior_weights``,
         ``prior_connection``, ``correlation``, ``posterior``, ``viterbi_state``, behaviour).
     """
+    if single_animal_cohort(cohort):
+        return analyse_single_animal(
+            cohort, neuron_fraction=neuron_fraction, representations=representations, smooth_s=smooth_s,
+            n_states_range=n_states_range, prior=prior, l1=l1, prior_kwargs=prior_kwargs, n_lags=n_lags,
+            max_iter=max_iter, m_step_iter=m_step_iter, tol=tol, n_init=n_init, init_iter=init_iter,
+            test_fraction=test_fraction, kmeans_window_s=kmeans_window_s, n_permutations=n_permutations,
+            random_state=random_state)
     if "behavior_reversal" not in cohort:
-        raise InvalidInputError("cohort: expected a behavior_reversal variable (animal, time)")
+        raise InvalidInputError("cohort: expected a behavior_reversal variable (animal, time) for the "
+                                "leave-one-worm-out comparison with behaviour")
     n_animals = cohort.sizes["animal"]
-    if n_animals < 2:
-        raise InvalidInputError(f"cohort: expected at least 2 animals for leave-one-worm-out, got {n_animals}")
     if not 0 < test_fraction < 1:
         raise InvalidInputError(f"test_fraction: expected in (0, 1), got {test_fraction}")
     if not set(representations) <= set(REPRESENTATIONS) or not len(representations):
@@ -655,9 +668,12 @@ def _fit_dataset(cohort, names, glm, prep, traces, corr, best, fs):
     states = np.stack(_decode(glm, prep, traces))
     posterior = np.stack(_posterior(glm, prep, traces))
     # Order states by their time in reversal so that figures compare across runs.
-    rev = cohort["behavior_reversal"].values.astype(float)
-    frac = np.array([rev[states == s].mean() if np.any(states == s) else 0.0 for s in range(S)])
-    order = np.argsort(frac, kind="stable")
+    if "behavior_reversal" in cohort:
+        rev = cohort["behavior_reversal"].values.astype(float)
+        frac = np.array([rev[states == s].mean() if np.any(states == s) else 0.0 for s in range(S)])
+        order = np.argsort(frac, kind="stable")
+    else:  # no behaviour: keep the fitted order
+        order = np.arange(S)
     rank = np.empty_like(order)
     rank[order] = np.arange(S)
     history = np.asarray(getattr(glm, "history_", []), float)
@@ -672,7 +688,6 @@ def _fit_dataset(cohort, names, glm, prep, traces, corr, best, fs):
             "correlation": (("post", "pre"), corr),
             "posterior": (("animal", "time", "state"), posterior[..., order]),
             "viterbi_state": (("animal", "time"), rank[states]),
-            "behavior_reversal": (("animal", "time"), cohort["behavior_reversal"].values),
             "present": (("animal", "neuron"), np.stack([np.isfinite(x[0]) for x in traces])),
         },
         coords={"animal": cohort["animal"].values, "time": cohort["time"].values, "neuron": names, "post": names,
@@ -682,13 +697,21 @@ def _fit_dataset(cohort, names, glm, prep, traces, corr, best, fs):
                "history": history,
                "converged": int(_converged(glm)), "n_iter": _n_iter(glm)},
     )
+    if "behavior_reversal" in cohort:
+        ds["behavior_reversal"] = (("animal", "time"), cohort["behavior_reversal"].values)
     if "behavior_velocity" in cohort:
         ds["behavior_velocity"] = (("animal", "time"), cohort["behavior_velocity"].values)
     return ds
 
 
 def summary_markdown(behaviour: pd.DataFrame, anatomy: pd.DataFrame, command: str) -> str:
-    """Markdown tables: held-out AMI per worm and model, anatomy AUROCs with p-values."""
+    """Markdown tables: held-out AMI per worm and model, anatomy AUROCs with p-values.
+
+    The one-animal tables (:func:`analyse_single_animal`, with a ``note`` column) give the
+    held-out log-likelihood in time and say which steps were skipped and why.
+    """
+    if "note" in behaviour.columns:
+        return _single_animal_markdown(behaviour, anatomy, command)
     lines = ["## Brain states of real worms, leave-one-worm-out", "", f"Command: `{command}`", "",
              "**AMI of the states with reversals, held-out worms**", ""]
     models = list(dict.fromkeys(behaviour["model"]))
@@ -713,4 +736,172 @@ def summary_markdown(behaviour: pd.DataFrame, anatomy: pd.DataFrame, command: st
         first = sub.iloc[0]
         cells = [f"{sub.loc[s, 'auroc']:.3f} (p = {sub.loc[s, 'p_value']:.4f})" for s in scores]
         lines.append(f"| {c} | {k} | {first.n_pairs} ({first.n_connected}) | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def skip_reasons(cohort: xr.Dataset) -> dict:
+    """Why the cross-animal, behaviour and anatomy steps of the states analysis cannot run.
+
+    Returns
+    -------
+    dict with keys ``leave_one_worm_out``, ``behaviour``, ``anatomy``: a reason
+    (``"skipped: ..."``) or None when the step can run.
+    """
+    from neurodyn.data.cohort import has_identities
+
+    n_animals = cohort.sizes["animal"]
+    ident = has_identities(cohort)
+    return {
+        "leave_one_worm_out": (f"skipped: {n_animals} animal{'s' if n_animals != 1 else ''}"
+                               + ("" if ident else ", no neuron identities")
+                               + "; states are validated in time on one animal instead")
+        if n_animals < 2 or not ident else None,
+        "behaviour": None if "behavior_reversal" in cohort else "skipped: no behavior_reversal in the recording",
+        "anatomy": None if ident else "skipped: no neuron identities, so no anatomical contacts to compare with",
+    }
+
+
+def single_animal_cohort(cohort: xr.Dataset) -> bool:
+    """Whether :func:`analyse_cohort` takes the one-animal path (one animal, or no identities)."""
+    from neurodyn.data.cohort import has_identities
+
+    return cohort.sizes["animal"] < 2 or not has_identities(cohort)
+
+
+def analyse_single_animal(
+    cohort: xr.Dataset,
+    *,
+    neuron_fraction: float = 0.75,
+    representations=("trace", "derivative"),
+    smooth_s=(0.0,),
+    n_states_range=(2, 3),
+    prior: str = "none",
+    l1=(0.01, 0.03, 0.1, 0.3),
+    prior_kwargs: dict | None = None,
+    n_lags: int = 5,
+    max_iter: int = 50,
+    m_step_iter: int = 30,
+    tol: float = 1e-6,
+    n_init: int = 3,
+    init_iter: int | None = 5,
+    test_fraction: float = 0.25,
+    kmeans_window_s: float = 3.0,
+    n_permutations: int = 10000,
+    random_state: int | None = 0,
+):
+    """States of one animal, validated in time: fit on the first part, score on the last ``test_fraction``.
+
+    The same causal preprocessing and model selection as :func:`analyse_cohort`: the
+    HMM-GLM's (representation, smoothing, S, l1) are chosen by held-out likelihood on
+    the last ``test_fraction`` **of the training part** (:func:`select_model`), the
+    model is refitted on the whole training part and scored on the test part by
+    :func:`heldout_log_likelihood` (nats per neuron-bin of the traces), next to the
+    Gaussian HMM (same S, its own representation) and k-means. Every neuron (ROI) of
+    the animal enters; identities are not needed. AMI with reversals is computed only
+    when ``behavior_reversal`` exists, anatomy AUROCs only when identities exist; else
+    their rows say ``skipped: <reason>``. Parameters as :func:`analyse_cohort`
+    (``neuron_fraction`` has no effect on one animal: every neuron with a finite,
+    non-constant trace enters; ``n_permutations`` feeds the anatomy step when it runs).
+
+    Returns
+    -------
+    dict with the same keys as :func:`analyse_cohort`; ``behaviour`` has one row per
+    model with ``heldout_ll_per_entry`` and a ``note`` column; ``anatomy`` has a
+    ``note`` column.
+    """
+    n_animals = cohort.sizes["animal"]
+    if n_animals != 1:
+        raise InvalidInputError(f"cohort: {n_animals} animals without neuron identities; the states analysis of "
+                                f"recordings without identities takes one animal per dataset (list each animal "
+                                f"as its own dataset)")
+    if not 0 < test_fraction < 1:
+        raise InvalidInputError(f"test_fraction: expected in (0, 1), got {test_fraction}")
+    if not set(representations) <= set(REPRESENTATIONS) or not len(representations):
+        raise InvalidInputError(f"representations: expected a non-empty subset of {REPRESENTATIONS}, "
+                                f"got {representations}")
+    if min(n_states_range) < 2:
+        raise InvalidInputError(f"n_states_range: expected numbers of states >= 2, got {list(n_states_range)}")
+    reasons = skip_reasons(cohort)
+    p = {"representations": list(representations), "smooth_s": [float(s) for s in smooth_s],
+         "n_states_range": [int(s) for s in n_states_range], "l1": [float(v) for v in l1], "prior": prior,
+         "prior_kwargs": prior_kwargs, "n_lags": n_lags, "max_iter": max_iter, "m_step_iter": m_step_iter,
+         "tol": tol, "n_init": n_init, "init_iter": init_iter, "test_fraction": test_fraction,
+         "kmeans_window_s": kmeans_window_s}
+    x_all = cohort["traces"].isel(animal=0).values.astype(float)
+    keep = np.isfinite(x_all).any(0) & (np.nanstd(x_all, 0) > 0)
+    names = [str(n) for n, k in zip(cohort["neuron"].values, keep) if k]
+    if len(names) < 2:
+        raise InvalidInputError(f"cohort.traces: fewer than 2 neurons with a finite, non-constant trace in "
+                                f"animal {cohort['animal'].values[0]}; expected at least 2")
+    x = x_all[:, keep]
+    fs = float(cohort.attrs["sampling_rate_hz"])
+    animal = str(cohort["animal"].values[0])
+    cut = int(round(len(x) * (1 - test_fraction)))
+    if cut < 4 or cut >= len(x):
+        raise InvalidInputError(f"test_fraction: {test_fraction} leaves an empty training or test block "
+                                f"of {len(x)} frames")
+    seed = int(np.random.SeedSequence(random_state).generate_state(1)[0])
+    train = [x[:cut]]
+    states, chosen, sel, glm, prep = _fold(train, [x[cut:]], fs, p, seed)
+    sel.insert(0, "heldout_animal", f"{animal} (first {1 - test_fraction:.0%})")
+    # Held-out LL of the last part given the first, for the two likelihood models.
+    hmm_best = chosen["gaussian_hmm"]
+    prep_h = CausalPreprocessor(hmm_best["representation"], hmm_best["smooth_s"], fs).fit(train)
+    hmm = _fit_hmm(*prep_h.transform(train), chosen["hmmglm"]["n_states"], max_iter, tol, n_init, seed)
+    ll = {"hmmglm": heldout_log_likelihood(glm, prep, [x], [cut]),
+          "gaussian_hmm": heldout_log_likelihood(hmm, prep_h, [x], [cut])}
+    rev = cohort["behavior_reversal"].values[0].astype(int)[cut:] if reasons["behaviour"] is None else None
+    behaviour = []
+    for model, z in states.items():
+        lln = ll[model][0] / ll[model][1] if model in ll else np.nan
+        behaviour.append({"heldout_animal": f"{animal} (last {test_fraction:.0%})", "model": model, **chosen[model],
+                          "n_neurons_present": len(names), "n_neurons": len(names), "n_bins": int(len(z[0])),
+                          "heldout_ll_per_entry": lln,
+                          "ami_reversal": (metrics.adjusted_mutual_information(rev, z[0]) if rev is not None
+                                           else np.nan),
+                          "note": "; ".join(r for r in (reasons["leave_one_worm_out"], reasons["behaviour"]) if r)})
+    behaviour = pd.DataFrame(behaviour)
+    log.info("one animal, held-out in time:\n%s", behaviour.to_string())
+    corr = difference_correlation([x])
+    if reasons["anatomy"] is None:
+        ident = [i for i, n in enumerate(names) if "/" not in n and "roi_" not in n]
+        sub = np.ix_(ident, ident)
+        scores = {"couplings": coupling_scores(glm.weights_)[sub], "prior_connection": _prior_connection(glm)[sub],
+                  "correlation": corr[sub]}
+        anatomy = anatomy_auroc(scores, [names[i] for i in ident], n_permutations=n_permutations,
+                                random_state=seed)
+        anatomy["note"] = "one animal: couplings of this animal only"
+    else:
+        anatomy = pd.DataFrame([{"connectome": c, "kind": "any", "score": s, "n_neurons": 0, "n_pairs": 0,
+                                 "n_connected": 0, "auroc": np.nan, "p_value": np.nan, "note": reasons["anatomy"]}
+                                for c in CONNECTOMES for s in ("couplings", "prior_connection", "correlation")])
+    fit = _fit_dataset(cohort, names, glm, prep, [x], corr, chosen["hmmglm"], fs)
+    fit.attrs.update({"validation": f"in time: fit on the first {1 - test_fraction:.0%}, scored on the rest",
+                      "train_frames": int(cut), "skipped": "; ".join(r for r in reasons.values() if r)})
+    return {"behaviour": behaviour, "selection": sel, "anatomy": anatomy, "fit": fit}
+
+
+def _fmt(v, spec=".3f", skipped="skipped"):
+    return skipped if not np.isfinite(v) else format(v, spec)
+
+
+def _single_animal_markdown(behaviour, anatomy, command):
+    b = behaviour.iloc[0]
+    lines = ["## Brain states of one animal, validated in time", "", f"Command: `{command}`", "",
+             f"Held-out block: {b.heldout_animal} ({b.n_bins} bins, {b.n_neurons} neurons); every model was "
+             "fitted, with its settings chosen, on the earlier part of the recording only.", "",
+             "| model | settings | held-out LL (nats / neuron-bin) | AMI with reversals |", "|---|---|---|---|"]
+    for r in behaviour.itertuples():
+        lines.append(f"| {r.model} | {r.representation}, S = {r.n_states}, l1 = {r.l1:g} | "
+                     f"{_fmt(r.heldout_ll_per_entry, '.4f', 'not a likelihood model')} | "
+                     f"{_fmt(r.ami_reversal)} |")
+    notes = [n for n in dict.fromkeys(str(n) for n in behaviour["note"]) if n and n != "nan"]
+    lines += ["", "Not run: " + "; ".join(notes) + "." if notes else "", "",
+              "**AUROC for anatomical contacts**", ""]
+    if anatomy["auroc"].isna().all():
+        lines.append("Not run: " + "; ".join(dict.fromkeys(str(n) for n in anatomy["note"])) + ".")
+    else:
+        for r in anatomy.itertuples():
+            lines.append(f"- {r.connectome} {r.kind} {r.score}: {r.auroc:.3f} (p = {r.p_value:.4f}, "
+                         f"{r.n_pairs} pairs); {r.note}")
     return "\n".join(lines) + "\n"

@@ -1,4 +1,5 @@
-"""States of a recorded cohort: leave-one-worm-out HMM-GLM and baselines, final fit, anatomy AUROCs."""
+"""States of a recorded cohort: leave-one-worm-out HMM-GLM and baselines, final fit, anatomy AUROCs;
+one animal or no identities: validated in time, skipped steps stated (analyse_cohort dispatches)."""
 
 import logging
 import sys
