@@ -72,3 +72,12 @@ def test_several_animals_without_identities_are_refused_with_a_reason():
 
     with pytest.raises(InvalidInputError, match="one animal per dataset"):
         analyse_single_animal(build_cohort(recs))
+
+
+def test_single_animal_path_keeps_the_cohort_settings():
+    # the one-animal path is reached through analyse_cohort's keywords: same names, same defaults
+    from defaults_sync import assert_signatures_match
+
+    from neurodyn.states.real import analyse_cohort, analyse_single_animal
+
+    assert_signatures_match(analyse_cohort, analyse_single_animal)
