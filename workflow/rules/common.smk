@@ -7,7 +7,7 @@ from neurodyn.data.readers import animal_from_path, registered_names
 # Code version, a parameter of every rule: the package version plus a hash of the library's
 # source, so a change to neurodyn re-runs the rules (Snakemake's params re-run trigger).
 VERSION = f"{neurodyn.__version__}+{neurodyn.source_hash()[:16]}"
-SEED = int(config.get("seed", 0))
+SEED = int(config["seed"])
 DATASETS = config["datasets"]
 UNKNOWN_READERS = {
     name: spec["reader"]
@@ -23,7 +23,7 @@ ALL_TARGETS = []
 FIGURE_TARGETS = []
 # GPUs per job for the backend-generic rules (NTF, gain control, RNN training): one when
 # the config asks for CUDA, so the SLURM profile requests a GPU for exactly those jobs.
-GPUS = 1 if config.get("device", "cpu") == "cuda" else 0
+GPUS = 1 if config["device"] == "cuda" else 0
 
 
 def dataset_animals(dataset):
