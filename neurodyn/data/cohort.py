@@ -39,12 +39,17 @@ def cohort_neuron_name(animal: str, neuron: str) -> str:
     return f"{animal}/{neuron}" if is_roi_name(neuron) else neuron
 
 
-def has_identities(ds: xr.Dataset, dim: str = "neuron") -> bool:
-    """Whether any neuron along ``dim`` of a cohort (or a result built on one) has an identity.
+def is_identified(name) -> bool:
+    """Whether a cohort neuron name is an identity (``AVAL``), not a ROI.
 
-    Cohort ROIs are ``<animal>/<roi>``; identified neurons keep their bare name (``AVAL``).
+    Cohort ROIs are ``<animal>/<roi>``, or ROI names of a single recording (:func:`is_roi_name`).
     """
-    return any("/" not in str(n) and not is_roi_name(str(n)) for n in ds[dim].values)
+    return "/" not in str(name) and not is_roi_name(str(name))
+
+
+def has_identities(ds: xr.Dataset, dim: str = "neuron") -> bool:
+    """Whether any neuron along ``dim`` of a cohort (or a result built on one) has an identity."""
+    return any(is_identified(n) for n in ds[dim].values)
 
 
 def common_time_grid(durations_s: Sequence[float], sampling_rate_hz: float) -> np.ndarray:

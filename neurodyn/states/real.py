@@ -36,6 +36,7 @@ import xarray as xr
 from sklearn.base import BaseEstimator
 
 from neurodyn.data import preprocess
+from neurodyn.data.cohort import is_identified
 from neurodyn.errors import InvalidInputError
 from neurodyn.states import messages, metrics
 from neurodyn.states.baselines import (
@@ -84,7 +85,7 @@ def shared_neurons(cohort: xr.Dataset, neuron_fraction: float = 0.75, candidates
     need = max(1, math.ceil(neuron_fraction * n_animals - 1e-9))
     count = cohort["present"].values.sum(axis=0)
     names = [str(n) for n in cohort["neuron"].values]
-    keep = [n for n, c in zip(names, count) if c >= need and "roi_" not in n
+    keep = [n for n, c in zip(names, count) if c >= need and is_identified(n)
             and (candidates is None or n in set(candidates))]
     if len(keep) < 2:
         raise InvalidInputError(f"cohort.present: fewer than 2 identified neurons are recorded in {need} of "
@@ -509,6 +510,23 @@ def anatomy_auroc(scores: dict, names, *, connectomes=CONNECTOMES, n_permutation
     return pd.DataFrame(rows)
 
 
+def _settings(representations, smooth_s, n_states_range, l1, prior, prior_kwargs, n_lags, max_iter,
+              m_step_iter, tol, n_init, init_iter, test_fraction, kmeans_window_s) -> dict:
+    """Validated settings of a states analysis, as :func:`_fold` takes them."""
+    if not 0 < test_fraction < 1:
+        raise InvalidInputError(f"test_fraction: expected in (0, 1), got {test_fraction}")
+    if not set(representations) <= set(REPRESENTATIONS) or not len(representations):
+        raise InvalidInputError(f"representations: expected a non-empty subset of {REPRESENTATIONS}, "
+                                f"got {representations}")
+    if min(n_states_range) < 2:
+        raise InvalidInputError(f"n_states_range: expected numbers of states >= 2, got {list(n_states_range)}")
+    return {"representations": list(representations), "smooth_s": [float(s) for s in smooth_s],
+            "n_states_range": [int(s) for s in n_states_range], "l1": [float(v) for v in l1], "prior": prior,
+            "prior_kwargs": prior_kwargs, "n_lags": n_lags, "max_iter": max_iter, "m_step_iter": m_step_iter,
+            "tol": tol, "n_init": n_init, "init_iter": init_iter, "test_fraction": test_fraction,
+            "kmeans_window_s": kmeans_window_s}
+
+
 def analyse_cohort(
     cohort: xr.Dataset,
     *,
@@ -592,19 +610,8 @@ def analyse_cohort(
         raise InvalidInputError("cohort: expected a behavior_reversal variable (animal, time) for the "
                                 "leave-one-worm-out comparison with behaviour")
     n_animals = cohort.sizes["animal"]
-    if not 0 < test_fraction < 1:
-        raise InvalidInputError(f"test_fraction: expected in (0, 1), got {test_fraction}")
-    if not set(representations) <= set(REPRESENTATIONS) or not len(representations):
-        raise InvalidInputError(f"representations: expected a non-empty subset of {REPRESENTATIONS}, "
-                                f"got {representations}")
-    if min(n_states_range) < 2:
-        raise InvalidInputError(f"n_states_range: expected numbers of states >= 2, got {list(n_states_range)}")
-    p = {"representations": list(representations), "smooth_s": [float(s) for s in smooth_s],
-         "n_states_range": [int(s) for s in n_states_range], "l1": [float(v) for v in l1], "prior": prior,
-         "prior_kwargs": prior_kwargs,
-         "n_lags": n_lags, "max_iter": max_iter, "m_step_iter": m_step_iter, "tol": tol, "n_init": n_init,
-         "init_iter": init_iter,
-         "test_fraction": test_fraction, "kmeans_window_s": kmeans_window_s}
+    p = _settings(representations, smooth_s, n_states_range, l1, prior, prior_kwargs, n_lags, max_iter,
+                  m_step_iter, tol, n_init, init_iter, test_fraction, kmeans_window_s)
     names = shared_neurons(cohort, neuron_fraction)
     fs = float(cohort.attrs["sampling_rate_hz"])
     traces = [cohort["traces"].isel(animal=a).sel(neuron=names).values.astype(float) for a in range(n_animals)]
@@ -814,19 +821,9 @@ def analyse_single_animal(
         raise InvalidInputError(f"cohort: {n_animals} animals without neuron identities; the states analysis of "
                                 f"recordings without identities takes one animal per dataset (list each animal "
                                 f"as its own dataset)")
-    if not 0 < test_fraction < 1:
-        raise InvalidInputError(f"test_fraction: expected in (0, 1), got {test_fraction}")
-    if not set(representations) <= set(REPRESENTATIONS) or not len(representations):
-        raise InvalidInputError(f"representations: expected a non-empty subset of {REPRESENTATIONS}, "
-                                f"got {representations}")
-    if min(n_states_range) < 2:
-        raise InvalidInputError(f"n_states_range: expected numbers of states >= 2, got {list(n_states_range)}")
+    p = _settings(representations, smooth_s, n_states_range, l1, prior, prior_kwargs, n_lags, max_iter,
+                  m_step_iter, tol, n_init, init_iter, test_fraction, kmeans_window_s)
     reasons = skip_reasons(cohort)
-    p = {"representations": list(representations), "smooth_s": [float(s) for s in smooth_s],
-         "n_states_range": [int(s) for s in n_states_range], "l1": [float(v) for v in l1], "prior": prior,
-         "prior_kwargs": prior_kwargs, "n_lags": n_lags, "max_iter": max_iter, "m_step_iter": m_step_iter,
-         "tol": tol, "n_init": n_init, "init_iter": init_iter, "test_fraction": test_fraction,
-         "kmeans_window_s": kmeans_window_s}
     x_all = cohort["traces"].isel(animal=0).values.astype(float)
     keep = np.isfinite(x_all).any(0) & (np.nanstd(x_all, 0) > 0)
     names = [str(n) for n, k in zip(cohort["neuron"].values, keep) if k]
@@ -864,7 +861,7 @@ def analyse_single_animal(
     log.info("one animal, held-out in time:\n%s", behaviour.to_string())
     corr = difference_correlation([x])
     if reasons["anatomy"] is None:
-        ident = [i for i, n in enumerate(names) if "/" not in n and "roi_" not in n]
+        ident = [i for i, n in enumerate(names) if is_identified(n)]
         sub = np.ix_(ident, ident)
         scores = {"couplings": coupling_scores(glm.weights_)[sub], "prior_connection": _prior_connection(glm)[sub],
                   "correlation": corr[sub]}
