@@ -31,7 +31,7 @@ def small_fit():
 
 def test_figures_render_with_labels():
     ds, fits = small_fit()
-    metrics, summary, rank = select_from_fits(fits)
+    metrics, summary, rank = select_from_fits(fits, selection="elbow")
     assert summary["chosen"].sum() == 1 and metrics["selected"].sum() == 1
     fig = plots.rank_selection(summary, metrics)
     assert fig.axes[0].get_xlabel() == "rank (components)"

@@ -1,4 +1,5 @@
-"""Rank selection by ensembles of restarts."""
+"""Rank selection by ensembles of restarts: matching, metrics and the training-error elbow rule
+(``selection="elbow"``; the cross-validated default is tested in test_connectome_rank_cv.py)."""
 
 from __future__ import annotations
 
@@ -36,16 +37,17 @@ def test_rank_sweep_picks_planted_rank():
     summary = rank_summary(metrics)
     assert summary.loc[summary["rank"] == 3, "similarity"].item() > 0.99
     assert summary.loc[summary["rank"] == 3, "best_error"].item() < 0.03  # the added noise floor
-    assert select_rank(summary) == 3
+    # At a negligible noise floor the elbow works.
+    assert select_rank(summary, selection="elbow") == 3
     assert select_rank(summary, override=5) == 5
 
 
-def test_select_rank_rule_on_table():
+def test_elbow_rule_on_table():
     summary = pd.DataFrame({"rank": [1, 2, 3, 4, 5], "best_error": [0.9, 0.5, 0.3, 0.29, 0.285],
                             "similarity": [1.0, 0.98, 0.95, 0.6, 0.5]})
-    assert select_rank(summary) == 3
+    assert select_rank(summary, selection="elbow") == 3
     # Unstable at the elbow: fall back to the largest stable rank below it.
     summary.loc[2, "similarity"] = 0.5
-    assert select_rank(summary) == 2
+    assert select_rank(summary, selection="elbow") == 2
     with pytest.raises(InvalidInputError, match="rank"):
         select_rank(summary, override=9)

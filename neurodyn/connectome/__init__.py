@@ -11,16 +11,19 @@ from neurodyn.connectome.affinity import (AFFINITIES, correlation_affinity, diff
 from neurodyn.connectome.communities import (METHODS, SBMFit, WeightedSBM, community_strength, compare_methods,
                                              component_communities, component_graph, detect_communities, leiden,
                                              louvain, weighted_sbm)
+from neurodyn.connectome.crossval import (CVFit, RankSweep, RankSweepResult, cv_fit, cv_fit_affinity, heldout_mask,
+                                          rank_sweep)
 from neurodyn.connectome.ntf import (NTF, NTFResult, components_table, dataset_factors, fit_affinity,
                                      from_cptensor, non_negative_cp_hals, ntf_to_dataset, reconstruct,
                                      to_cptensor)
-from neurodyn.connectome.rank import (congruence_matrix, match_components, rank_summary, select_from_fits,
+from neurodyn.connectome.rank import (SweepFit, congruence_matrix, match_components, rank_summary, select_from_fits,
                                       select_rank, similarity, sweep_metrics)
 from neurodyn.connectome.synthetic import (planted_community_cohort, planted_factors, planted_recovery,
                                            weighted_lfr_graph)
 from neurodyn.connectome.tensor import affinity_tensor, fold_pairs, pair_index, tensor_memory_bytes
 
 __all__ = [
+    "CVFit", "RankSweep", "RankSweepResult", "SweepFit", "cv_fit", "cv_fit_affinity", "heldout_mask", "rank_sweep",
     "AFFINITIES", "METHODS", "components_table", "select_from_fits", "weighted_lfr_graph", "NTF", "NTFResult", "SBMFit", "WeightedSBM", "affinity_tensor", "community_strength",
     "compare_methods", "component_communities", "component_graph", "congruence_matrix", "correlation_affinity",
     "dataset_factors", "detect_communities", "differential_affinity", "fit_affinity", "fold_pairs", "from_cptensor", "leiden",

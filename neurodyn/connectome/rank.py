@@ -173,10 +173,11 @@ def cv_threshold(summary: pd.DataFrame, n_se: float = 1.0) -> float:
 
 
 def _select_cv(summary: pd.DataFrame, n_se: float, similarity_threshold: float) -> int:
+    threshold = cv_threshold(summary, n_se)
     ranks = summary["rank"].to_numpy()
     err = summary["test_error"].to_numpy(dtype=float)
     stable = summary["similarity"].to_numpy(dtype=float) >= similarity_threshold
-    within = np.isfinite(err) & (err <= cv_threshold(summary, n_se) * (1 + 1e-12))
+    within = np.isfinite(err) & (err <= threshold * (1 + 1e-12))
     ok = np.flatnonzero(within & stable)
     if ok.size:
         return int(ranks[ok[0]])
