@@ -3,13 +3,18 @@
 from defaults_sync import assert_defaults_match, schema_defaults
 from neurodyn.connectome.affinity import differential_affinity
 from neurodyn.connectome.communities import WeightedSBM, component_communities, weighted_sbm
+from neurodyn.connectome.crossval import RankSweep, heldout_mask, rank_sweep
 from neurodyn.connectome.ntf import NTF, non_negative_cp_hals
 from neurodyn.connectome.rank import select_from_fits
 from neurodyn.connectome.tensor import affinity_tensor
 
 SECTION = "connectome"
-# Workflow-only keys: the sweep's size and the baselines to run next to the SBM.
-WORKFLOW_ONLY = {"ranks", "restarts", "baselines"}
+# Workflow-only keys: the baselines to run next to the SBM.
+WORKFLOW_ONLY = {"baselines"}
+# The keys of the rank sweep (connectome_rank_fit and connectome_rank_selection jobs; the
+# whole sweep in one call is rank_sweep / RankSweep).
+SWEEP = {"ranks", "restarts", "heldout_fraction", "selection", "n_se", "similarity_threshold", "elbow_fraction",
+         "max_iter", "tol", "n_inner", "rank"}
 # (library callable, schema keys it receives, schema key -> parameter where they differ);
 # the same keys as workflow/rules/connectome_functions.smk hands them over.
 FEEDS = [
@@ -17,7 +22,11 @@ FEEDS = [
     (differential_affinity, {"smooth_s", "saturation", "normalize"}, {}),
     (non_negative_cp_hals, {"max_iter", "tol", "n_inner"}, {}),
     (NTF, {"max_iter", "tol", "n_inner"}, {}),
-    (select_from_fits, {"similarity_threshold", "elbow_fraction", "rank"}, {"rank": "override"}),
+    (select_from_fits, {"selection", "n_se", "similarity_threshold", "elbow_fraction", "rank"},
+     {"rank": "override"}),
+    (heldout_mask, {"heldout_fraction"}, {}),
+    (rank_sweep, SWEEP, {"rank": "override"}),
+    (RankSweep, SWEEP, {"rank": "override"}),
     (component_communities, {"max_blocks"}, {}),
     (weighted_sbm, {"max_blocks"}, {}),
     (WeightedSBM, {"max_blocks"}, {}),

@@ -237,7 +237,7 @@ def select_from_fits(fits: Mapping[tuple[int, int], SweepFit | tuple], *, select
     -------
     ``(metrics, summary, rank)``.  ``summary`` has bool columns ``chosen`` and, where
     held-out errors exist, ``within_se`` (inside the one-SE band) plus the band's
-    ``test_threshold``; ``metrics`` has a bool column ``selected`` marking the best restart
+    ``test_threshold`` and ``n_se``; ``stable`` (similarity ≥ threshold) and ``selection``; ``metrics`` has a bool column ``selected`` marking the best restart
     of the chosen rank (the final model).
     """
     metrics = sweep_metrics(fits)
@@ -247,6 +247,7 @@ def select_from_fits(fits: Mapping[tuple[int, int], SweepFit | tuple], *, select
     if np.isfinite(summary["test_error"].to_numpy(dtype=float)).any():
         thr = cv_threshold(summary, n_se)
         summary["test_threshold"] = thr
+        summary["n_se"] = float(n_se)
         summary["within_se"] = summary["test_error"] <= thr * (1 + 1e-12)
     summary["stable"] = summary["similarity"] >= similarity_threshold
     summary["selection"] = "override" if override is not None else selection

@@ -15,15 +15,34 @@ from neurodyn.plots.style import NONNEG, PALETTE, figure, styled
 
 @styled
 def rank_selection(summary: pd.DataFrame, metrics: pd.DataFrame | None = None):
-    """Reconstruction error and run-to-run similarity against rank, chosen rank marked."""
-    fig, axes = figure(1, 2, figsize=(6.4, 2.6))
+    """Training and held-out error (replicates and mean ± s.d.) and run-to-run similarity
+    against rank, with the one-SE band of the held-out error and the chosen rank marked.
+
+    A sweep without held-out errors (fits not cross-validated) shows the full-data error
+    of every restart and of the best one per rank instead.
+    """
+    fig, axes = figure(1, 2, figsize=(6.8, 2.7))
     ranks = summary["rank"].to_numpy()
+    has_cv = "test_error" in summary and np.isfinite(summary["test_error"].to_numpy(dtype=float)).any()
     ax = axes[0]
-    if metrics is not None:
-        ax.scatter(metrics["rank"], metrics["rel_error"], s=10, color="0.6", label="restarts", zorder=1)
-    ax.plot(ranks, summary["best_error"], "o-", color=PALETTE[0], label="best restart", zorder=2)
+    if has_cv:
+        for col, sd, color, label, dx in (("train_error", "train_sd", PALETTE[0], "train", -0.08),
+                                          ("test_error", "test_sd", PALETTE[2], "held out", 0.08)):
+            if metrics is not None and col in metrics:
+                ax.scatter(metrics["rank"] + dx, metrics[col], s=8, color=color, alpha=0.35, lw=0, zorder=1)
+            ax.errorbar(ranks + dx, summary[col], yerr=summary[sd], fmt="o-", color=color, ms=3.5, capsize=2,
+                        label=f"{label} (mean ± s.d.)", zorder=2)
+        if "test_threshold" in summary:
+            n_se = float(summary["n_se"].iloc[0]) if "n_se" in summary else 1.0
+            ax.axhline(float(summary["test_threshold"].iloc[0]), color=PALETTE[2], ls=":", lw=1,
+                       label=f"held-out min + {n_se:g} s.e.")
+        ax.set_ylabel("relative error (replicates)")
+    else:
+        if metrics is not None:
+            ax.scatter(metrics["rank"], metrics["rel_error"], s=10, color="0.6", label="restarts", zorder=1)
+        ax.plot(ranks, summary["best_error"], "o-", color=PALETTE[0], label="best restart", zorder=2)
+        ax.set_ylabel("relative reconstruction error")
     ax.set_xlabel("rank (components)")
-    ax.set_ylabel("relative reconstruction error")
     ax = axes[1]
     if metrics is not None:
         others = metrics[~metrics["is_best"]]
@@ -34,9 +53,11 @@ def rank_selection(summary: pd.DataFrame, metrics: pd.DataFrame | None = None):
     ax.set_ylabel("similarity to best restart")
     if "chosen" in summary:
         r = int(summary.loc[summary["chosen"], "rank"].iloc[0])
+        rule = str(summary["selection"].iloc[0]) if "selection" in summary else ""
         for a in axes:
-            a.axvline(r, color=PALETTE[3], ls="--", lw=1, label=f"chosen rank {r}")
+            a.axvline(r, color=PALETTE[3], ls="--", lw=1, label=f"chosen rank {r}" + (f" ({rule})" if rule else ""))
         axes[1].legend(frameon=False, loc="lower left")
+    axes[0].legend(frameon=False, fontsize=6)
     for a in axes:
         a.set_xticks(ranks)
     return fig

@@ -47,6 +47,8 @@ rule connectome_rank_fit:
     params:
         ntf=CX_NTF,
         random_state=lambda w: cx_seed(w.dataset, w.cx_rank, w.cx_restart),
+        heldout_fraction=CX["heldout_fraction"],
+        heldout_random_state=lambda w: cx_seed(w.dataset, "heldout", w.cx_restart),
         version=VERSION,
     script:
         "../scripts/connectome_rank_fit.py"

@@ -33,6 +33,8 @@ CX_NTF = {
     "device": config["device"],
 }
 CX_SELECT = {
+    "selection": CX["selection"],
+    "n_se": CX["n_se"],
     "similarity_threshold": CX["similarity_threshold"],
     "elbow_fraction": CX["elbow_fraction"],
     "override": CX["rank"],

@@ -1,10 +1,10 @@
-"""Rank-sweep metrics (error, run-to-run similarity) and the chosen rank."""
+"""Rank-sweep metrics (training and held-out error, run-to-run similarity) and the chosen rank."""
 
 import logging
 import sys
 
 from neurodyn.connectome.ntf import dataset_factors
-from neurodyn.connectome.rank import select_from_fits
+from neurodyn.connectome.rank import SweepFit, select_from_fits
 from neurodyn.io import read_netcdf, write_csv
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
@@ -14,10 +14,11 @@ fits, paths = {}, {}
 for path in snakemake.input:
     ds = read_netcdf(path)
     key = (int(ds.attrs["rank"]), int(ds.attrs["restart"]))
-    fits[key] = (float(ds.attrs["rel_error"]), dataset_factors(ds))
+    fits[key] = SweepFit(float(ds.attrs["rel_error"]), dataset_factors(ds), float(ds.attrs["train_error"]),
+                         float(ds.attrs["test_error"]))
     paths[key] = path
 metrics, summary, rank = select_from_fits(fits, **snakemake.params.select)
 metrics["path"] = [paths[(r, k)] for r, k in zip(metrics["rank"], metrics["restart"])]
 write_csv(metrics, snakemake.output.metrics)
 write_csv(summary, snakemake.output.summary)
-logging.info("chosen rank %d\n%s", rank, summary.to_string())
+logging.info("chosen rank %d (%s)\n%s", rank, snakemake.params.select["selection"], summary.to_string())
