@@ -128,7 +128,8 @@ def main(argv=None) -> int:
         return fits
 
     fits = stages.run("ntf_sweep", sweep)
-    metrics, summary, rank = select_from_fits({k: (v.rel_error, v.factors) for k, v in fits.items()})
+    metrics, summary, rank = select_from_fits({k: (v.rel_error, v.factors) for k, v in fits.items()},
+                                              selection="elbow")  # full-data fits only (no held-out error)
     # the best restart of the chosen rank is the final model (as in the workflow)
     best = int(metrics[metrics["selected"]]["restart"].iloc[0])
     final = fits[(rank, best)]
