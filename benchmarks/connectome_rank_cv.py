@@ -24,6 +24,17 @@ settings, the pick counts per rule and every per-rank summary to ``….json``.
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 nice -n 5 \\
         python benchmarks/connectome_rank_cv.py --seeds 10
+
+The no-structure control through the workflow itself: ``--write-walks DIR`` writes two
+``.csv`` recordings of 30 independent random walks (1200 frames at 4 Hz) and a config that
+declares them as dataset ``walks`` (reader ``csv``), then exits; run the workflow on it and
+keep its rank and community tables::
+
+    python benchmarks/connectome_rank_cv.py --write-walks /tmp/walks
+    snakemake results/tables/connectome/walks_communities.csv --cores 1 --configfile /tmp/walks/config.yaml
+    cp results/tables/connectome/walks_rank_metrics.csv benchmarks/results/connectome_rank_cv_walks_rank_metrics.csv
+    cp results/tables/connectome/walks_community_methods.csv \\
+        benchmarks/results/connectome_rank_cv_walks_community_methods.csv
 """
 
 from __future__ import annotations
@@ -82,6 +93,24 @@ def random_walk_tensor(seed: int, n_animals: int = 2, n_neurons: int = 30, durat
     return affinity_arrays(affinity_tensor(cohort))
 
 
+def write_walks(folder: Path, n_animals: int = 2, n_neurons: int = 30, n_time: int = 1200,
+                rate: float = 4.0) -> Path:
+    """Two ``.csv`` recordings of independent random walks and a config declaring them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for a in range(n_animals):
+        rng = np.random.default_rng(100 + a)
+        x = np.cumsum(rng.standard_normal((n_time, n_neurons)), axis=0)
+        df = pd.DataFrame(x, columns=[f"N{i:02d}" for i in range(n_neurons)])
+        df.insert(0, "time", np.arange(n_time) / rate)
+        files.append(folder.resolve() / f"walk{a}.csv")
+        df.to_csv(files[-1], index=False)
+    config = folder / "config.yaml"
+    config.write_text("datasets:\n  walks:\n    reader: csv\n    files: [" + ", ".join(map(str, files))
+                      + "]\nrun_datasets: [walks]\n")
+    return config
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10, help="cohorts per (rank, noise) and no-structure controls")
@@ -92,7 +121,12 @@ def main(argv=None):
     parser.add_argument("--restarts", type=int, default=3)
     parser.add_argument("--heldout-fraction", type=float, default=0.1)
     parser.add_argument("--out", type=Path, default=RESULTS / "connectome_rank_cv.csv")
+    parser.add_argument("--write-walks", type=Path, default=None, metavar="DIR",
+                        help="write the random-walk recordings and their config to DIR, then exit")
     args = parser.parse_args(argv)
+    if args.write_walks is not None:
+        print(write_walks(args.write_walks))
+        return
     cases = [("planted", r, rho, s) for r in args.ranks for rho in args.noise for s in range(args.seeds)]
     cases += [("no structure", 1, float("nan"), s) for s in range(args.seeds)]
     rows, summaries = [], []
