@@ -7,7 +7,8 @@ non-negative noise, float32) is written once to a ``.npy`` file and loaded by ea
 without temporaries; ``imports`` is the worker's resident memory after its imports, before
 the tensor exists, so ``fit = peak − imports`` is the tensor, the mask and everything the
 fit allocates.  Every worker uses the same dtype (float32), the same initial factors, the
-same number of iterations (tolerance off) and one BLAS thread.
+same number of iterations (tolerance off) and one BLAS thread.  Time per iteration is given
+as wall time and as CPU time (the steadier measure on a shared machine).
 
 Variants:
 
@@ -20,12 +21,16 @@ Variants:
 - ``rank_fit_job``: the pipeline's rank-fit job (``read_netcdf`` of an affinity file with the
   per-(animal, pair) mask, then ``fit_affinity``), against the SLURM request
   :func:`~neurodyn.connectome.memory.rank_fit_mem_mb`, which includes the process baseline;
+- ``snakemake``: peak RSS of Snakemake resolving one rank-fit job (a dry run), the part of
+  a SLURM job's memory that is not the script's;
 - with ``--previous-src DIR`` (a checkout of an earlier ``neurodyn``), ``previous_masked_slices``:
   the same masked fit with that implementation.
 
 Predictions: :func:`~neurodyn.connectome.memory.ntf_memory` (without headroom) for our fits,
 none for tensorly's (not modelled), :func:`rank_fit_mem_mb` for the job.
 
+    mkdir -p /tmp/neurodyn_previous            # the implementation before chunking
+    git archive 77aed46 neurodyn | tar -x -C /tmp/neurodyn_previous
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 nice -n 5 \\
         python benchmarks/ntf_masked_memory.py --previous-src /tmp/neurodyn_previous
 """
@@ -88,11 +93,10 @@ def worker(variant: str, workdir: Path, rank: int, n_iter: int) -> dict:
         from neurodyn.io import read_netcdf
     imports = _status("VmRSS")
     init = list(np.load(workdir / "init.npz").values())
-    t0 = time.perf_counter()
     n_done = n_iter
     if variant == "rank_fit_job":
         aff = read_netcdf(workdir / "affinity.nc")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         res = fit_affinity(aff, rank, init=init, max_iter=n_iter, tol=0.0)
         n_done = res.n_iter
     else:
@@ -102,16 +106,16 @@ def worker(variant: str, workdir: Path, rank: int, n_iter: int) -> dict:
             mask = np.load(workdir / "mask_slices.npy")
         elif variant == "masked_full":
             mask = np.load(workdir / "mask_full.npy")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         if variant == "tensorly_unmasked":
             non_negative_parafac_hals(x, rank, n_iter_max=n_iter, init=CPTensor((np.ones(rank, np.float32), init)),
                                       tol=0)
         else:
             res = non_negative_cp_hals(x, rank, mask=mask, init=init, max_iter=n_iter, tol=0.0)
             n_done = res.n_iter
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {"variant": variant, "imports_bytes": imports, "peak_bytes": _status("VmHWM"),
-            "seconds": seconds, "n_iter": int(n_done), "import_path": _neurodyn_path()}
+            "seconds": seconds, "cpu_seconds": cpu, "n_iter": int(n_done), "import_path": _neurodyn_path()}
 
 
 def _neurodyn_path() -> str:
@@ -120,6 +124,19 @@ def _neurodyn_path() -> str:
 
 
 # --------------------------------------------------------------------------- driver
+
+
+def snakemake_rss(target: str) -> float | None:
+    """Peak RSS (MiB) of Snakemake resolving ``target`` (a dry run from the repository root),
+    the Snakemake share of a pipeline job; ``None`` when it cannot run here."""
+    exe = Path(sys.executable).with_name("snakemake")
+    code = ("import resource, subprocess, sys; "
+            "p = subprocess.run(sys.argv[1:], capture_output=True); "
+            "print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    proc = subprocess.run([sys.executable, "-c", code, str(exe), "-n", "--cores", "1", target],
+                          cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    rc, kib = proc.stdout.split()
+    return int(kib) / 1024 if rc == "0" else None
 
 
 def run_worker(variant, workdir, rank, n_iter, pythonpath):
@@ -188,6 +205,7 @@ def main(argv=None):
                 "variant": variant, "windows": shape[0], "animals": shape[1], "pairs": shape[2], "rank": args.rank,
                 "dtype": "float32", "threads": 1, "n_iter": rec["n_iter"],
                 "time_per_iter_s": rec["seconds"] / max(rec["n_iter"], 1),
+                "cpu_per_iter_s": rec["cpu_seconds"] / max(rec["n_iter"], 1),
                 "imports_mib": rec["imports_bytes"] / MIB, "peak_rss_mib": rec["peak_bytes"] / MIB,
                 "fit_mib": fit / MIB, "tensor_mib": int(np.prod(shape)) * 4 / MIB,
                 "predicted_mib": None if predicted is None else predicted / MIB,
@@ -195,21 +213,24 @@ def main(argv=None):
                 "neurodyn": rec["import_path"],
             })
             r = rows[-1]
-            print(f"{variant:24s} {r['time_per_iter_s']:7.3f} s/iter  peak RSS {r['peak_rss_mib']:8.1f} MiB  "
+            print(f"{variant:24s} {r['time_per_iter_s']:7.3f} s/iter (CPU {r['cpu_per_iter_s']:6.3f})  peak RSS {r['peak_rss_mib']:8.1f} MiB  "
                   f"fit {r['fit_mib']:8.1f} MiB  predicted "
                   f"{'—' if predicted is None else format(predicted / MIB, '8.1f')} MiB", flush=True)
+    smk = snakemake_rss("results/synthetic/connectome/ranks/rank1_restart0.nc")
+    print(f"snakemake resolving one rank-fit job: peak RSS {smk} MiB", flush=True)
     table = pd.DataFrame(rows)
     by = table.set_index("variant")
     ratios = {f"{v}_over_unmasked": float(by.loc[v, "fit_mib"] / by.loc["unmasked", "fit_mib"])
               for v in by.index if v not in ("unmasked", "rank_fit_job")}
-    ratios.update({f"{v}_time_over_unmasked": float(by.loc[v, "time_per_iter_s"] / by.loc["unmasked", "time_per_iter_s"])
+    ratios.update({f"{v}_cpu_time_over_unmasked": float(by.loc[v, "cpu_per_iter_s"] / by.loc["unmasked", "cpu_per_iter_s"])
                    for v in by.index if v not in ("unmasked", "rank_fit_job")})
     summary = {
         "command": "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 nice -n 5 python "
                    "benchmarks/ntf_masked_memory.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "shape": list(shape), "rank": args.rank, "iterations": args.iterations, "seed": args.seed,
         "dtype": "float32", "threads": 1, "tensor_mib": int(np.prod(shape)) * 4 / MIB,
-        "ratios": ratios, "rows": rows,
+        "ratios": ratios, "rows": rows, "snakemake_dry_run_peak_rss_mib": smk,
+        "script_imports_rss_mib": float(by.loc["rank_fit_job", "imports_mib"]),
         "notes": "fit_mib = peak RSS minus RSS after imports (tensor, mask and fit); predicted_mib: "
                  "memory.ntf_memory peak without headroom, or for rank_fit_job the SLURM request "
                  "rank_fit_mem_mb compared with the job's whole peak RSS.",

@@ -32,7 +32,7 @@ from neurodyn.connectome.memory import (
     GIB,
     HEADROOM,
     MIB,
-    PROCESS_BASELINE_BYTES,
+    JOB_BASELINE_BYTES,
     affinity_file_layout,
     connectome_memory_plan,
     netcdf_read_bytes,
@@ -232,8 +232,8 @@ def test_slurm_requests_come_from_the_model_and_scale_with_attempt(tmp_path):
         kind = "full" if full else "slices"
         stage = max(ntf_memory(shape, 6, mask=kind)["peak"], netcdf_read_bytes(shape, mask=kind))
         one = rank_fit_mem_mb(path, 6, attempt=1)
-        assert one == int(np.ceil((PROCESS_BASELINE_BYTES + HEADROOM * stage) / MIB))
-        assert rank_fit_mem_mb(path, 6, attempt=3) == int(np.ceil(3 * (PROCESS_BASELINE_BYTES + HEADROOM * stage)
+        assert one == int(np.ceil((JOB_BASELINE_BYTES + HEADROOM * stage) / MIB))
+        assert rank_fit_mem_mb(path, 6, attempt=3) == int(np.ceil(3 * (JOB_BASELINE_BYTES + HEADROOM * stage)
                                                                   / MIB))
     # Snakemake defers a resource whose input is missing only on FileNotFoundError naming it.
     missing = str(tmp_path / "missing.nc")
@@ -247,7 +247,7 @@ def test_slurm_requests_come_from_the_model_and_scale_with_attempt(tmp_path):
         rank_fit_mem_mb(tmp_path / "junk.nc", 3)
     with pytest.raises(InvalidInputError, match="attempt"):
         rank_fit_mem_mb(path, 3, attempt=0)
-    assert ntf_result_mem_mb([path]) >= PROCESS_BASELINE_BYTES / MIB
+    assert ntf_result_mem_mb([path]) >= JOB_BASELINE_BYTES / MIB
 
 
 # --------------------------------------------------------------------------- peak RSS
