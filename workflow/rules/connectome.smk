@@ -41,7 +41,9 @@ rule connectome_rank_fit:
         "results/benchmarks/connectome/{dataset}/rank{cx_rank}_restart{cx_restart}.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wildcards, input, attempt: rank_fit_mem_mb(input[0], int(wildcards.cx_rank), attempt),
+        mem_mb=lambda wildcards, input, attempt: rank_fit_mem_mb(
+            input[0], int(wildcards.cx_rank), attempt
+        ),
         runtime=20,
         gpu=GPUS,
     params:
