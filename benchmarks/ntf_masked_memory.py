@@ -27,7 +27,8 @@ Variants:
   the same masked fit with that implementation.
 
 Predictions: :func:`~neurodyn.connectome.memory.ntf_memory` (without headroom) for our fits,
-none for tensorly's (not modelled), :func:`rank_fit_mem_mb` for the job.
+none for tensorly's and the previous implementation's (not what the model describes), and
+:func:`rank_fit_mem_mb` for the job (compared with the script's peak RSS plus Snakemake's).
 
     mkdir -p /tmp/neurodyn_previous            # the implementation before chunking
     git archive 77aed46 neurodyn | tar -x -C /tmp/neurodyn_previous
@@ -193,8 +194,8 @@ def main(argv=None):
             rec = run_worker(variant, workdir, args.rank, args.iterations, src)
             kind = {"unmasked": None, "masked_slices": "slices", "masked_full": "full",
                     "previous_masked_slices": "slices", "rank_fit_job": "slices"}.get(variant)
-            if variant == "tensorly_unmasked":
-                predicted = None
+            if variant in ("tensorly_unmasked", "previous_masked_slices"):
+                predicted = None  # not what the model describes
             elif variant == "rank_fit_job":
                 predicted = job_request_mib * MIB  # the SLURM request (baseline and headroom included)
             else:
@@ -231,6 +232,11 @@ def main(argv=None):
         "dtype": "float32", "threads": 1, "tensor_mib": int(np.prod(shape)) * 4 / MIB,
         "ratios": ratios, "rows": rows, "snakemake_dry_run_peak_rss_mib": smk,
         "script_imports_rss_mib": float(by.loc["rank_fit_job", "imports_mib"]),
+        # A SLURM rank-fit job holds Snakemake and the script: its request against both.
+        "rank_fit_job_request_mib": job_request_mib,
+        "rank_fit_job_measured_mib": None if smk is None else float(by.loc["rank_fit_job", "peak_rss_mib"]) + smk,
+        "rank_fit_job_request_over_measured": None if smk is None else
+        job_request_mib / (float(by.loc["rank_fit_job", "peak_rss_mib"]) + smk),
         "notes": "fit_mib = peak RSS minus RSS after imports (tensor, mask and fit); predicted_mib: "
                  "memory.ntf_memory peak without headroom, or for rank_fit_job the SLURM request "
                  "rank_fit_mem_mb compared with the job's whole peak RSS.",
