@@ -214,8 +214,8 @@ def main(argv=None):
                 "neurodyn": rec["import_path"],
             })
             r = rows[-1]
-            print(f"{variant:24s} {r['time_per_iter_s']:7.3f} s/iter (CPU {r['cpu_per_iter_s']:6.3f})  peak RSS {r['peak_rss_mib']:8.1f} MiB  "
-                  f"fit {r['fit_mib']:8.1f} MiB  predicted "
+            print(f"{variant:24s} {r['time_per_iter_s']:7.3f} s/iter (CPU {r['cpu_per_iter_s']:6.3f})  "
+                  f"peak RSS {r['peak_rss_mib']:8.1f} MiB  fit {r['fit_mib']:8.1f} MiB  predicted "
                   f"{'—' if predicted is None else format(predicted / MIB, '8.1f')} MiB", flush=True)
     smk = snakemake_rss("results/synthetic/connectome/ranks/rank1_restart0.nc")
     print(f"snakemake resolving one rank-fit job: peak RSS {smk} MiB", flush=True)
@@ -223,7 +223,8 @@ def main(argv=None):
     by = table.set_index("variant")
     ratios = {f"{v}_over_unmasked": float(by.loc[v, "fit_mib"] / by.loc["unmasked", "fit_mib"])
               for v in by.index if v not in ("unmasked", "rank_fit_job")}
-    ratios.update({f"{v}_cpu_time_over_unmasked": float(by.loc[v, "cpu_per_iter_s"] / by.loc["unmasked", "cpu_per_iter_s"])
+    cpu = by["cpu_per_iter_s"]
+    ratios.update({f"{v}_cpu_time_over_unmasked": float(cpu[v] / cpu["unmasked"])
                    for v in by.index if v not in ("unmasked", "rank_fit_job")})
     summary = {
         "command": "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 nice -n 5 python "
