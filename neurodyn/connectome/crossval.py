@@ -34,7 +34,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from neurodyn.backend import Backend, backend_name, get_namespace, to_numpy
-from neurodyn.connectome.ntf import NTFResult, non_negative_cp_hals, reconstruct
+from neurodyn.connectome.ntf import NTFResult, chunk_rows, non_negative_cp_hals, reconstruct
 from neurodyn.connectome.rank import SweepFit, select_from_fits
 from neurodyn.errors import InvalidInputError
 
@@ -63,7 +63,11 @@ def heldout_mask(observed, heldout_fraction: float = 0.1, random_state: int | np
     if not 0.0 < float(heldout_fraction) < 1.0:
         raise InvalidInputError(f"{heldout_fraction!r}, expected a number in (0, 1)", field="heldout_fraction")
     rng = np.random.default_rng(random_state)
-    held = observed & (rng.random(observed.shape, dtype=np.float32) < np.float32(heldout_fraction))
+    held = np.empty(observed.shape, dtype=bool)
+    rows = chunk_rows(observed.shape, 4)
+    for i0 in range(0, observed.shape[0], rows):  # float draws a chunk at a time
+        draw = rng.random((min(rows, observed.shape[0] - i0),) + observed.shape[1:], dtype=np.float32)
+        held[i0:i0 + rows] = observed[i0:i0 + rows] & (draw < np.float32(heldout_fraction))
     for mode in range(3):
         axes = tuple(ax for ax in range(3) if ax != mode)
         emptied = observed.any(axis=axes) & ~(observed & ~held).any(axis=axes)
@@ -77,14 +81,24 @@ def heldout_mask(observed, heldout_fraction: float = 0.1, random_state: int | np
     return held
 
 
-def masked_rel_error(tensor, estimate, where) -> float:
-    """``‖P(X − X̂)‖ / ‖P X‖`` over the entries where ``where`` is ``True``."""
+def masked_rel_error(tensor, weights, factors, where) -> float:
+    """``‖P(X − X̂)‖ / ‖P X‖`` over the entries where ``where`` is ``True``, with ``X̂`` the CP
+    model ``(weights, factors)``; formed a chunk of first-mode slices at a time, so no
+    tensor-sized temporary is held."""
     xp = get_namespace(tensor)
-    zero = xp.zeros_like(tensor)
-    resid = xp.where(where, tensor - estimate, zero)
-    data = xp.where(where, tensor, zero)
-    den = float(xp.sum(data * data))
-    return float(np.sqrt(float(xp.sum(resid * resid)) / den)) if den > 0 else float("nan")
+    a, b, c = factors
+    rows = chunk_rows(tensor.shape, np.dtype(to_numpy(xp.reshape(tensor, (-1,))[:1]).dtype).itemsize)
+    num = den = 0.0
+    for i0 in range(0, tensor.shape[0], rows):
+        x = tensor[i0:i0 + rows]
+        est = reconstruct(weights, [a[i0:i0 + rows], b, c])
+        m = where[i0:i0 + rows]
+        zero = xp.zeros_like(x)
+        resid = xp.where(m, x - est, zero)
+        data = xp.where(m, x, zero)
+        num += float(xp.sum(resid * resid))
+        den += float(xp.sum(data * data))
+    return float(np.sqrt(num / den)) if den > 0 else float("nan")
 
 
 @dataclass
@@ -138,17 +152,17 @@ def cv_fit(tensor, rank: int, *, heldout, mask=None, max_iter: int = 300, tol: f
               else np.broadcast_to(np.asarray(to_numpy(mask), dtype=bool), held_np.shape))
     if (held_np & ~obs_np).any():
         raise InvalidInputError("held-out entries must be observed (mask True)", field="heldout")
+    n_heldout = int(held_np.sum())
     train = be.asarray(obs_np & ~held_np)
-    test = be.asarray(held_np)
     kw = dict(max_iter=max_iter, tol=tol, n_inner=n_inner, sort_mode=sort_mode)
     cv = non_negative_cp_hals(tensor, rank, mask=train, random_state=random_state, **kw)
-    estimate = reconstruct(cv.weights, cv.factors)
-    train_error = masked_rel_error(tensor, estimate, train)
-    test_error = masked_rel_error(tensor, estimate, test)
-    del estimate
-    full = non_negative_cp_hals(tensor, rank, mask=None if obs_np.all() else be.asarray(obs_np),
-                                init=(cv.weights, cv.factors), random_state=random_state, **kw)
-    return CVFit(full.to_numpy(), cv.to_numpy(), train_error, test_error, int(held_np.sum()))
+    train_error = masked_rel_error(tensor, cv.weights, cv.factors, train)
+    del train
+    test_error = masked_rel_error(tensor, cv.weights, cv.factors, be.asarray(held_np))
+    observed = None if obs_np.all() else be.asarray(obs_np)
+    full = non_negative_cp_hals(tensor, rank, mask=observed, init=(cv.weights, cv.factors),
+                                random_state=random_state, **kw)
+    return CVFit(full.to_numpy(), cv.to_numpy(), train_error, test_error, n_heldout)
 
 
 def _on_gpu(x) -> bool:
