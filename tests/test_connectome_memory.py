@@ -230,7 +230,10 @@ def test_slurm_requests_come_from_the_model_and_scale_with_attempt(tmp_path):
         path = _affinity_file(tmp_path / f"aff{full}.nc", shape, full)
         assert affinity_file_layout(path) == (shape, np.dtype(np.float32), "full" if full else "slices")
         kind = "full" if full else "slices"
-        stage = max(ntf_memory(shape, 6, mask=kind)["peak"], netcdf_read_bytes(shape, mask=kind))
+        # one cross-validated replicate: a full-shape training mask plus the held-out and
+        # the expanded observed masks
+        stage = max(ntf_memory(shape, 6, mask="full")["peak"] + 2 * int(np.prod(shape)),
+                    netcdf_read_bytes(shape, mask=kind))
         one = rank_fit_mem_mb(path, 6, attempt=1)
         assert one == int(np.ceil((JOB_BASELINE_BYTES + HEADROOM * stage) / MIB))
         assert rank_fit_mem_mb(path, 6, attempt=3) == int(np.ceil(3 * (JOB_BASELINE_BYTES + HEADROOM * stage)
@@ -289,3 +292,26 @@ def test_peak_rss_masked_within_one_and_a_half_times_unmasked():
         # what the traced count cannot see (BLAS buffers, allocator arenas).
         assert predicted <= used + 32 * MIB and used <= HEADROOM * predicted + 32 * MIB, (kind, used, predicted)
     assert out["slices"]["peak"] - out["slices"]["base"] <= 1.5 * (out["none"]["peak"] - out["none"]["base"])
+
+
+@pytest.mark.parametrize("mask_kind", ["slices", "full"])
+def test_cross_validated_replicate_fits_in_the_rank_fit_request(tmp_path, mask_kind):
+    """The rank-sweep job runs one cross-validated replicate (training mask, held-out
+    mask, observed mask, then a refit): its traced numpy peak stays under the fit term of
+    its SLURM request, whatever mask kind the affinity file stores."""
+    from neurodyn.connectome.crossval import cv_fit, heldout_mask
+
+    shape, rank = (60, 8, 4000), 6
+    rng = np.random.default_rng(0)
+    x = rng.random(shape, dtype=np.float32)
+    observed = (rng.random(shape) > 0.2) if mask_kind == "full" else (rng.random((1,) + shape[1:]) > 0.2)
+    held = heldout_mask(np.broadcast_to(observed, shape), 0.1, random_state=0)
+    tracemalloc.start()
+    try:
+        cv_fit(x, rank, heldout=held, mask=observed, max_iter=3, tol=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    peak += x.nbytes + np.broadcast_to(observed, shape).size + held.nbytes  # observed counted full-shape
+    model = ntf_memory(shape, rank, mask="full")["peak"] + 2 * int(np.prod(shape))
+    assert peak <= model, (peak, model)

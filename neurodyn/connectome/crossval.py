@@ -91,13 +91,18 @@ def masked_rel_error(tensor, weights, factors, where) -> float:
     num = den = 0.0
     for i0 in range(0, tensor.shape[0], rows):
         x = tensor[i0:i0 + rows]
-        est = reconstruct(weights, [a[i0:i0 + rows], b, c])
         m = where[i0:i0 + rows]
-        zero = xp.zeros_like(x)
-        resid = xp.where(m, x - est, zero)
-        data = xp.where(m, x, zero)
-        num += float(xp.sum(resid * resid))
-        den += float(xp.sum(data * data))
+        # two chunk-sized buffers, updated in place (the memory model counts two chunks)
+        resid = reconstruct(weights, [a[i0:i0 + rows], b, c])
+        resid -= x
+        resid *= m
+        resid *= resid
+        num += float(xp.sum(resid))
+        del resid
+        data = x * m
+        data *= data
+        den += float(xp.sum(data))
+        del data
     return float(np.sqrt(num / den)) if den > 0 else float("nan")
 
 

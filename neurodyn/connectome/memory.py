@@ -247,13 +247,19 @@ def _attempt(attempt) -> int:
 def rank_fit_mem_mb(path: str | os.PathLike, rank: int, attempt: int = 1) -> int:
     """SLURM ``mem_mb`` of one NTF fit of an affinity tensor file, times ``attempt``.
 
-    The job reads the tensor (:func:`netcdf_read_bytes`) and fits it
-    (:func:`ntf_memory`, with the file's mask kind); its request is :func:`job_bytes` of
+    The job reads the tensor (:func:`netcdf_read_bytes`) and fits one cross-validated
+    replicate of it (:func:`ntf_memory` with a full-shape training mask, plus the held-out
+    mask and the observed mask expanded to full shape); its request is :func:`job_bytes` of
     the larger of the two, in MiB, multiplied by the attempt number so that a retry after
     an out-of-memory kill asks for more.
     """
     shape, dtype, mask = affinity_file_layout(path)
-    stage = max(ntf_memory(shape, rank, dtype=dtype, mask=mask)["peak"],
+    # A rank-sweep job is one cross-validated replicate: it fits through a full-shape
+    # training mask (one bool per entry) and also holds the held-out mask and the
+    # observed-entry mask expanded to full shape (two more bools per entry), whatever
+    # mask kind the file stores.
+    entries = int(np.prod([int(v) for v in shape]))
+    stage = max(ntf_memory(shape, rank, dtype=dtype, mask="full")["peak"] + 2 * entries,
                 netcdf_read_bytes(shape, dtype=dtype, mask=mask))
     return int(math.ceil(job_bytes(stage) * _attempt(attempt) / MIB))
 
