@@ -378,6 +378,8 @@ def upper_level_terms(edges: np.ndarray, weight: np.ndarray, labels: np.ndarray,
 def level0_dl(graph: Graph, sums: BlockSums, variant: str, log_q: LogQ | None = None) -> dict:
     """Level-0 terms of a partition: adjacency, degrees, partition, weights given the sums."""
     dc = variant == "degree_corrected"
+    if dc and log_q is None:
+        log_q = LogQ(int(graph.degree.sum()), graph.n)
     terms = {"adjacency": adjacency_dl(sums, dc, graph.log_k_fact),
              "degrees": degree_dl(sums, log_q) if dc else 0.0,
              "partition": partition_dl(sums.sizes, graph.n),
