@@ -48,6 +48,9 @@ def run(src, dst):
         # The levels alone: ``entropy()`` adds, for real-normal covariates, a term for the
         # precision of the residual variances (``_Lrecdx_entropy``) that the library omits.
         row["levels_uniform"] = sum(nst.level_entropy(lv, degree_dl_kind="uniform") for lv in range(len(bs)))
+        # Level 0 without its flat description of the pair sums (described by level 1).
+        row["levels_uniform_once"] = (nst.level_entropy(0, degree_dl_kind="uniform", recs_dl=False)
+                                      + sum(nst.level_entropy(lv) for lv in range(1, len(bs))))
         if not kw and deg_corr:
             pp = gt.PPBlockState(g, b=g.new_vp("int", vals=bs[0]))
             row["planted_partition"] = pp.entropy()

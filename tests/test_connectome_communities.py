@@ -72,7 +72,7 @@ def test_weights_alone_carry_the_communities_of_a_complete_graph():
 
 
 def test_true_partition_is_shorter_than_wrong_ones():
-    w, truth = planted_graph(p_in=0.2, p_out=0.03, mean_in=2.0, seed=3)
+    w, truth = planted_graph(p_in=0.25, p_out=0.02, mean_in=3.0, seed=3)
     rng = np.random.default_rng(0)
     merged = np.where(truth == 2, 1, truth)
     split = truth.copy()
@@ -187,7 +187,7 @@ def test_input_checks():
 
 
 def test_louvain_and_leiden_baselines():
-    w, truth = planted_graph(seed=12)
+    w, truth = planted_graph(p_in=0.4, p_out=0.02, mean_in=2.0, seed=12)
     assert nmi(truth, louvain(w, random_state=0)) > 0.9
     if leiden_available():
         assert nmi(truth, detect_communities(w, "leiden", random_state=0)) > 0.9

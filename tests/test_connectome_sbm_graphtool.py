@@ -9,10 +9,13 @@ skipped.  Conventions matched (graph-tool defaults unless said):
 - flat: ``BlockState(g, b, recs=[x], rec_types=[...], deg_corr=...).entropy()`` — sparse
   microcanonical adjacency, ``ln N`` in the partition prior, flat edge-count prior,
   microcanonical covariates with ``recs_dl`` (the pair sums as one group above);
-- nested: the sum of ``NestedBlockState.level_entropy(l)`` over levels.  Its
-  ``entropy()`` adds, for ``real-normal`` covariates only, a term for the precision of the
-  residual variances (``_Lrecdx_entropy``) that the library leaves out; for
-  ``real-exponential`` the two agree (checked);
+- nested: the sum of ``NestedBlockState.level_entropy(l)`` over levels, level 0 taken with
+  ``recs_dl=False``: graph-tool's level 0 describes its block-pair sums once more as one
+  flat group although level 1 already describes them; the library counts them once (the
+  difference is exactly that flat term, checked).  ``entropy()`` adds, for ``real-normal``
+  covariates only, a term for the precision of the residual variances
+  (``_Lrecdx_entropy``) that the library leaves out; for ``real-exponential`` the sum of
+  levels equals ``entropy()`` (checked);
 - degree-corrected fits are compared with ``degree_dl_kind="uniform"``: graph-tool 2.45's
   table of ``q(m, n)`` (integer partitions, used by the "distributed" degree prior) gives,
   e.g., ``q(4, 2) = 2`` where the partitions of 4 into at most 2 parts are {4, 3+1, 2+2};
@@ -123,9 +126,14 @@ def test_description_length_equals_graphtool_entropy(graphtool_rows, weight_mode
         assert terms["weights"] - graph.jacobian == pytest.approx(row["weights"], rel=1e-10, abs=1e-8)
         nested, nterms = ob.nested_dl(graph, h[0], h[1:], variant, log_q, terms=True)
         nested += (ob.degree_dl(sums, None, "uniform") - nterms["degrees"] if dc else 0.0) - graph.jacobian
-        assert nested == pytest.approx(row["levels_uniform"], rel=1e-10, abs=1e-8)
-        if weight_model == "exponential" or weight_model == "none":
-            assert nested == pytest.approx(row["nested_uniform"], rel=1e-10, abs=1e-8)
+        assert nested == pytest.approx(row["levels_uniform_once"], rel=1e-10, abs=1e-8)
+        # graph-tool's own total adds the level-0 pair sums once more (flat, as in
+        # ``recs_dl``) and, for real-normal, the variance-precision term.
+        occ = ob._upper(sums.edges) > 0
+        again = ob.sums_dl(ob._upper(sums.weight)[occ], weight_model)
+        assert nested + again == pytest.approx(row["levels_uniform"], rel=1e-10, abs=1e-8)
+        if weight_model in ("exponential", "none"):
+            assert nested + again == pytest.approx(row["nested_uniform"], rel=1e-10, abs=1e-8)
         if weight_model == "none" and dc:
             pp, pterms = ob.planted_partition_dl(graph, h[0], log_q, terms=True)
             pp += ob.degree_dl(sums, None, "uniform") - pterms["degrees"]

@@ -18,9 +18,9 @@ FEEDS = [
     (non_negative_cp_hals, {"max_iter", "tol", "n_inner"}, {}),
     (NTF, {"max_iter", "tol", "n_inner"}, {}),
     (select_from_fits, {"similarity_threshold", "elbow_fraction", "rank"}, {"rank": "override"}),
-    (component_communities, {"max_blocks"}, {}),
-    (weighted_sbm, {"max_blocks"}, {}),
-    (WeightedSBM, {"max_blocks"}, {}),
+    (component_communities, {"max_blocks", "weight_model", "model"}, {}),
+    (weighted_sbm, {"max_blocks", "weight_model", "model"}, {}),
+    (WeightedSBM, {"max_blocks", "weight_model", "model"}, {}),
 ]
 
 

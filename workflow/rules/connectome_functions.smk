@@ -39,6 +39,8 @@ CX_SELECT = {
 }
 CX_COMMUNITIES = {
     "max_blocks": CX["max_blocks"],
+    "weight_model": CX["weight_model"],
+    "model": CX["model"],
     "baselines": list(CX["baselines"]),
 }
 

@@ -41,7 +41,11 @@ sums are the covariates of the level above (the level above with one group at th
 These are the conventions of graph-tool's ``BlockState``/``NestedBlockState`` entropy with
 ``rec_types`` ``real-exponential``/``real-normal`` and the default microcanonical
 ``rec_params`` (checked term by term on fixed partitions in the tests, where graph-tool is
-installed).  The planted-partition model (Zhang & Peixoto, Phys. Rev. Research 2, 043271,
+installed), with two differences in the nested model: graph-tool's level 0 describes its
+pair sums once more as one flat group although level 1 describes them (counted once
+here), and for real-normal weights its total adds a term for the precision of the
+residual variances (not here).  The degree prior uses the exact count of integer
+partitions ``q(m, n)`` (Szekeres' asymptotic form beyond a table of 4·10⁶ entries).  The planted-partition model (Zhang & Peixoto, Phys. Rev. Research 2, 043271,
 2020) replaces the edge counts by ``e_in`` and ``e_out``:
 ``−ln e_out! − Σ_r ln (2m_rr)!! + e_out ln C(B,2) + ln ((B, e_in)) + [B>1] ln(E+1)
 + Σ_r ln e_r! − Σ_i ln k_i!`` plus the degree and partition terms; weights are then
@@ -409,10 +413,8 @@ def nested_dl(graph: Graph, labels: np.ndarray, hierarchy: list[np.ndarray], var
     if variant == "degree_corrected" and log_q is None:
         log_q = LogQ(int(graph.degree.sum()), graph.n)
     out = level0_dl(graph, sums, variant, log_q)
-    # graph-tool's convention: level 0 also pays for its pair sums as one group (its
-    # ``recs_dl``), on top of their description by the levels above.
-    occ = _upper(sums.edges) > 0
-    out["weights"] += sums_dl(_upper(sums.weight)[occ], graph.weight_model)
+    # The pair sums of level 0 are described once, by level 1 (graph-tool's level-0
+    # entropy also adds them as one flat group, its ``recs_dl``: not done here).
     edges, weight = sums.edges, sums.weight
     upper = 0.0
     for lab in hierarchy:

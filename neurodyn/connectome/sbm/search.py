@@ -196,11 +196,27 @@ class FlatState:
         out[cand == r] = 0.0
         return out
 
+    def _rows_total(self, rows):
+        """Summed entry terms over the distinct pairs touching ``rows`` (upper triangle)."""
+        B = self.B
+        r0 = rows[0]
+        ii = [np.full(B, r0)]
+        jj = [np.arange(B)]
+        for r in rows[1:]:
+            t = np.arange(B)
+            t = t[~np.isin(t, rows[:1])]
+            ii.append(np.full(t.size, r))
+            jj.append(t)
+        i, j = np.concatenate(ii), np.concatenate(jj)
+        terms = _entry_terms(self.E[i, j], self.X[i, j], self.Q[i, j], (i == j).astype(np.float64), self.wm)
+        return np.array([t.sum() for t in terms])
+
     def apply_move(self, v, s):
         r = self.labels[v]
         if r == s:
             return
         d, dx, dq, _ = self._node_rows(v)
+        before = self._rows_total([r, s])
         for M, dd in ((self.E, d), (self.X, dx), (self.Q, dq)):
             M[r, :] -= dd
             M[:, r] -= dd
@@ -210,6 +226,13 @@ class FlatState:
             M[r, r] += dd[r]
             M[s, s] -= dd[s]
         # pair (r, s): edges v–s were r–s (now inside s), v–r were inside r (now r–s)
+        after = self._rows_total([r, s])
+        dF, dK, dK2, dSR, dSX2 = after - before
+        self.F += dF
+        self.K += dK
+        self.K2 += dK2
+        self.SR += dSR
+        self.SX2 += dSX2
         k = float(self.graph.degree[v])
         self.n[r] -= 1
         self.n[s] += 1
@@ -220,7 +243,6 @@ class FlatState:
             self.H[r, cl] -= 1
             self.H[s, cl] += 1
         self.labels[v] = s
-        self._refresh_totals()
 
     def _refresh_totals(self):
         iu = np.triu_indices(self.B)
@@ -256,15 +278,18 @@ class FlatState:
     # -------------------------------------------------------------- merges
 
     def merge_deltas(self, r, cand):
-        """Change of the description length when block ``r`` is merged into each of ``cand``."""
+        """Change of the description length when block ``r`` is merged into each of ``cand``
+        (only the columns where block ``r`` has edges change in the rows of ``cand``)."""
         E, X, Q, B, wm = self.E, self.X, self.Q, self.B, self.wm
         cand = np.asarray(cand)
-        t = np.arange(B)
-        mask = (t[None, :] != r) & (t[None, :] != cand[:, None])
-        Es, Xs, Qs = E[cand], X[cand], Q[cand]
-        new = _entry_terms(Es + E[r], Xs + X[r], Qs + Q[r], 0.0, wm)
+        t = np.flatnonzero(E[r] > 0)
+        t = t[t != r]
+        mask = t[None, :] != cand[:, None]
+        ix = np.ix_(cand, t)
+        Es, Xs, Qs = E[ix], X[ix], Q[ix]
+        new = _entry_terms(Es + E[r, t], Xs + X[r, t], Qs + Q[r, t], 0.0, wm)
         old_s = _entry_terms(Es, Xs, Qs, 0.0, wm)
-        old_r = _entry_terms(E[r], X[r], Q[r], 0.0, wm)
+        old_r = _entry_terms(E[r, t], X[r, t], Q[r, t], 0.0, wm)
         delta = [((nw - os_ - orr[None, :]) * mask).sum(1) for nw, os_, orr in zip(new, old_s, old_r)]
         ss_n = _entry_terms(E[cand, cand] + E[r, r] + E[r, cand], X[cand, cand] + X[r, r] + X[r, cand],
                             Q[cand, cand] + Q[r, r] + Q[r, cand], 1.0, wm)
@@ -335,6 +360,7 @@ def build_hierarchy(graph: ob.Graph, labels: np.ndarray) -> tuple[list[np.ndarra
     """Upper levels for a level-0 partition, each chosen by description length among the
     cuts of an average-linkage tree of the block graph; returns (hierarchy, its upper DL)."""
     from scipy.cluster.hierarchy import cut_tree, linkage
+    from scipy.spatial.distance import pdist
 
     b0 = int(labels.max()) + 1
     sums = ob.block_sums(graph, labels, b0)
@@ -352,7 +378,7 @@ def build_hierarchy(graph: ob.Graph, labels: np.ndarray) -> tuple[list[np.ndarra
             n_r = np.bincount(labels, minlength=b0) if len(hierarchy) == 0 else None
             dens = edges / np.maximum(np.outer(n_r, n_r), 1) if n_r is not None else edges
             prof = dens / np.maximum(dens.sum(1, keepdims=True), 1e-300)
-            tree = linkage(prof, method="average", metric="euclidean")
+            tree = linkage(pdist(prof), method="average")
             ks = np.unique(np.geomspace(2, b - 1, num=min(b - 2, _MAX_CUTS)).round().astype(int))
             cuts = cut_tree(tree, n_clusters=ks.tolist())
             options += [np.unique(cuts[:, k], return_inverse=True)[1].reshape(-1) for k in range(cuts.shape[1])]
