@@ -31,6 +31,9 @@ _MAX_CANDIDATES = 48
 _MAX_CUTS = 8           # cuts of the linkage tree scored per upper level
 _DESCENT_SWEEPS = 2     # node sweeps after each merge step (the best points are refined further)
 _REFINE = 3             # best points of the path refined to convergence
+_BATCH_MAX_BLOCKS = 300
+_BATCH_MAX_BLOCKS_FRAC = 1.0  # … nor while it has more blocks than this fraction of the nodes
+_NESTED_POINTS = 6       # path points (shortest flat descriptions) whose hierarchy is built  # no node sweeps while the merge path has more blocks than this
 
 
 def _entry_terms(m, x, q, diag, weight_model):
@@ -54,6 +57,13 @@ def _entry_terms(m, x, q, diag, weight_model):
         rs = np.where(occ2 > 0, resid, 1.0)
         f = f + occ2 * ((ms - 1) / 2 * ob._LOGPI + (ms - 3) / 2 * np.log(rs) - 0.5 * np.log(ms) - gammaln((ms - 1) / 2))
     return f, occ, occ2, resid, x * x * occ
+
+
+def _rows_matrix(rows: np.ndarray, n_rows: int):
+    """Sparse ``(n_rows, len(rows))`` 0/1 matrix summing items into their rows."""
+    from scipy.sparse import csr_matrix
+
+    return csr_matrix((np.ones(rows.size), (rows, np.arange(rows.size))), shape=(n_rows, rows.size))
 
 
 @dataclass
@@ -251,6 +261,109 @@ class FlatState:
         self.F = float(f.sum())
         self.K, self.K2, self.SR, self.SX2 = float(occ.sum()), float(occ2.sum()), float(resid.sum()), float(x2.sum())
 
+    def batch_deltas(self, nodes: np.ndarray) -> np.ndarray:
+        """Change of the description length for moving each of ``nodes`` to every block,
+        all scored against the current state at once: ``(len(nodes), B)``, ``inf`` where
+        the move is void (own block, or a node alone in its block)."""
+        g, B, wm = self.graph, self.B, self.wm
+        E, X, Q = self.E, self.X, self.Q
+        lab = self.labels
+        nv = nodes.size
+        pos = np.full(g.n, -1)
+        pos[nodes] = np.arange(nv)
+        # (node, neighbour block) triples with their edge counts and covariate sums
+        src = np.repeat(np.arange(g.n), np.diff(self.indptr))
+        keep = pos[src] >= 0
+        key = pos[src[keep]] * B + lab[self.nbr[keep]]
+        uk, inv = np.unique(key, return_inverse=True)
+        xv = self.nx[keep]
+        dd = np.bincount(inv, minlength=uk.size).astype(np.float64)
+        ddx = np.bincount(inv, weights=xv, minlength=uk.size)
+        ddq = np.bincount(inv, weights=xv * xv, minlength=uk.size)
+        kv, kt = uk // B, uk % B
+        D = np.zeros((nv, B))
+        DX = np.zeros((nv, B))
+        DQ = np.zeros((nv, B))
+        D[kv, kt], DX[kv, kt], DQ[kv, kt] = dd, ddx, ddq
+        r = lab[nodes]
+        off = kt != r[kv]
+        kv, kt, dd, ddx, ddq = kv[off], kt[off], dd[off], ddx[off], ddq[off]
+        rk = r[kv]
+        # row r: entries (r, t) lose the node's edges to t
+        old = np.vstack(_entry_terms(E[rk, kt], X[rk, kt], Q[rk, kt], 0.0, wm))
+        new = np.vstack(_entry_terms(E[rk, kt] - dd, X[rk, kt] - ddx, Q[rk, kt] - ddq, 0.0, wm))
+        a = new - old                                            # (5, nnz)
+        delta = np.zeros((5, nv, B))
+        for k in range(5):
+            delta[k] += np.bincount(kv, weights=a[k], minlength=nv)[:, None]
+            delta[k][kv, kt] -= a[k]                             # t == s is the rs entry
+        # rows s: entries (s, t) gain the node's edges to t (t ≠ r, s); chunked over triples
+        chunk = max(1, 2_000_000 // max(B, 1))
+        for start in range(0, kv.size, chunk):
+            sl = slice(start, start + chunk)
+            t_ = kt[sl]
+            Es, Xs, Qs = E[:, t_].T, X[:, t_].T, Q[:, t_].T      # (m, B) over destinations s
+            o = np.vstack([x[None] for x in _entry_terms(Es, Xs, Qs, 0.0, wm)])
+            nw = np.vstack([x[None] for x in _entry_terms(Es + dd[sl, None], Xs + ddx[sl, None],
+                                                            Qs + ddq[sl, None], 0.0, wm)])
+            c = nw - o                                           # (5, m, B)
+            c[:, np.arange(t_.size), t_] = 0.0                   # s == t: the ss entry
+            agg = _rows_matrix(kv[sl], nv)
+            for k in range(5):
+                delta[k] += agg @ c[k]
+        # special entries rr (per node), ss and rs (per node and destination)
+        Err, Xrr, Qrr = E[r, r], X[r, r], Q[r, r]
+        Dr, DXr, DQr = D[np.arange(nv), r], DX[np.arange(nv), r], DQ[np.arange(nv), r]
+        rr = (np.vstack(_entry_terms(Err - Dr, Xrr - DXr, Qrr - DQr, 1.0, wm))
+              - np.vstack(_entry_terms(Err, Xrr, Qrr, 1.0, wm)))
+        dg = np.diag(E)[None, :], np.diag(X)[None, :], np.diag(Q)[None, :]
+        ss_n = _entry_terms(dg[0] + D, dg[1] + DX, dg[2] + DQ, 1.0, wm)
+        ss_o = _entry_terms(np.broadcast_to(dg[0], D.shape), np.broadcast_to(dg[1], D.shape),
+                            np.broadcast_to(dg[2], D.shape), 1.0, wm)
+        Er, Xr, Qr = E[r], X[r], Q[r]
+        rs_n = _entry_terms(Er + Dr[:, None] - D, Xr + DXr[:, None] - DX, Qr + DQr[:, None] - DQ, 0.0, wm)
+        rs_o = _entry_terms(Er, Xr, Qr, 0.0, wm)
+        for k in range(5):
+            delta[k] += rr[k][:, None] + ss_n[k] - ss_o[k] + rs_n[k] - rs_o[k]
+        dF, dK, dK2, dSR, dSX2 = delta
+        out = dF + self._global(self.K + dK, self.K2 + dK2, self.SR + dSR, self.SX2 + dSX2) - \
+            self._global(self.K, self.K2, self.SR, self.SX2)
+        k = g.degree[nodes].astype(np.float64)
+        n, e = self.n, self.e
+        if self.dc:
+            cl = self.classes[nodes]
+            hr_new, hr_old = -gammaln(self.H[r, cl]), -gammaln(self.H[r, cl] + 1)
+            hs_new, hs_old = -gammaln(self.H[:, cl].T + 2), -gammaln(self.H[:, cl].T + 1)
+        else:
+            hr_new = hr_old = np.zeros(nv)
+            hs_new = hs_old = np.zeros((nv, B))
+        out += (self._block(n[r] - 1, e[r] - k, hr_new) - self._block(n[r], e[r], hr_old))[:, None]
+        ns = np.broadcast_to(n[None, :], (nv, B))
+        es = np.broadcast_to(e[None, :], (nv, B))
+        out += self._block(ns + 1, es + k[:, None], hs_new) - self._block(ns, es, hs_old)
+        out[np.arange(nv), r] = np.inf
+        out[n[r] <= 1] = np.inf
+        return out
+
+    def sweep_batch(self, rng, max_sweeps: int = 10, tol: float = 1e-7) -> tuple[int, bool]:
+        """Sweeps in which every node's best move is scored at once against the current
+        state; the improving ones are then taken one by one, each re-scored first.  Ends
+        when no node has an improving move (the same criterion as :meth:`sweep`)."""
+        nodes = np.arange(self.graph.n)
+        for it in range(1, max_sweeps + 1):
+            dlt = self.batch_deltas(nodes)
+            best = np.argmin(dlt, axis=1)
+            movers = np.flatnonzero(dlt[nodes, best] < -tol)
+            if movers.size == 0:
+                return it, True
+            for v in rng.permutation(movers):
+                s = int(best[v])
+                if self.n[self.labels[v]] <= 1 or s == self.labels[v]:
+                    continue
+                if self.move_deltas(v, np.array([s]))[0] < -tol:
+                    self.apply_move(v, s)
+        return max_sweeps, False
+
     def sweep(self, rng, max_sweeps: int = 10, tol: float = 1e-7) -> tuple[int, bool]:
         """Zero-temperature single-node moves; returns (sweeps done, converged)."""
         for it in range(1, max_sweeps + 1):
@@ -313,22 +426,75 @@ class FlatState:
                - self._block(np.array([n[r]]), np.array([e[r]]), np.atleast_1d(h_r)))
         return dF + g + blk + (self._const(B - 1) - self._const(B))
 
+    def batch_merge_deltas(self) -> np.ndarray:
+        """Change of the description length for merging block ``r`` into ``s``, all pairs
+        at once: ``(B, B)`` with ``inf`` on the diagonal."""
+        E, X, Q, B, wm = self.E, self.X, self.Q, self.B, self.wm
+        rr_, tt_ = np.nonzero(E > 0)
+        off = rr_ != tt_
+        rr_, tt_ = rr_[off], tt_[off]
+        own = np.vstack(_entry_terms(E[rr_, tt_], X[rr_, tt_], Q[rr_, tt_], 0.0, wm))   # (5, nnz)
+        delta = np.zeros((5, B, B))
+        for k in range(5):
+            delta[k] -= np.bincount(rr_, weights=own[k], minlength=B)[:, None]
+        chunk = max(1, 2_000_000 // max(B, 1))
+        for start in range(0, rr_.size, chunk):
+            sl = slice(start, start + chunk)
+            r_, t_ = rr_[sl], tt_[sl]
+            Es, Xs, Qs = E[:, t_].T, X[:, t_].T, Q[:, t_].T                           # (m, B) over s
+            nw = np.vstack([x[None] for x in _entry_terms(Es + E[r_, t_][:, None], Xs + X[r_, t_][:, None],
+                                                            Qs + Q[r_, t_][:, None], 0.0, wm)])
+            o = np.vstack([x[None] for x in _entry_terms(Es, Xs, Qs, 0.0, wm)])
+            c = nw - o
+            c[:, np.arange(t_.size), t_] = 0.0          # s == t: becomes the merged diagonal
+            agg = _rows_matrix(r_, B)
+            for k in range(5):
+                delta[k] += agg @ c[k]
+        dE, dX, dQ = np.diag(E), np.diag(X), np.diag(Q)
+        ss_n = _entry_terms(dE[None, :] + dE[:, None] + E, dX[None, :] + dX[:, None] + X,
+                            dQ[None, :] + dQ[:, None] + Q, 1.0, wm)
+        ss_o = _entry_terms(dE, dX, dQ, 1.0, wm)
+        for k in range(5):
+            delta[k] += ss_n[k] - ss_o[k][None, :] - ss_o[k][:, None]
+        # the (r, s) entry itself disappears into the diagonal: counted in ss_n, and its
+        # old value was subtracted with row r (own), so nothing more to do.
+        dF, dK, dK2, dSR, dSX2 = delta
+        out = dF + self._global(self.K + dK, self.K2 + dK2, self.SR + dSR, self.SX2 + dSX2) - \
+            self._global(self.K, self.K2, self.SR, self.SX2)
+        n, e = self.n, self.e
+        if self.dc:
+            hist = -gammaln(self.H + 1).sum(1)
+            h_new = -gammaln(self.H[:, None, :] + self.H[None, :, :] + 1).sum(2)
+        else:
+            hist = np.zeros(B)
+            h_new = np.zeros((B, B))
+        blk = self._block(np.array(n), np.array(e), hist)
+        out += (self._block(n[:, None] + n[None, :], e[:, None] + e[None, :], h_new) - blk[:, None] - blk[None, :])
+        out += self._const(B - 1) - self._const(B)
+        np.fill_diagonal(out, np.inf)
+        return out
+
     def merge_step(self, target: int, rng) -> None:
         """Apply the best non-conflicting merges until ``B == target`` (or none is left)."""
         proposals = []
-        for r in range(self.B):
-            row = self.E[r].copy()
-            row[r] = 0
-            cand = np.flatnonzero(row > 0)
-            if cand.size == 0:
-                cand = np.setdiff1d(np.arange(self.B), [r])
-            if cand.size > _MAX_CANDIDATES:
-                cand = rng.choice(cand, _MAX_CANDIDATES, replace=False)
-            if cand.size == 0:
-                continue
-            dlt = self.merge_deltas(r, cand)
-            k = int(np.argmin(dlt))
-            proposals.append((float(dlt[k]), r, int(cand[k])))
+        if self.B <= _BATCH_MAX_BLOCKS:
+            dlt = self.batch_merge_deltas()
+            best = np.argmin(dlt, axis=1)
+            proposals = [(float(dlt[r, best[r]]), r, int(best[r])) for r in range(self.B)]
+        else:
+            for r in range(self.B):
+                row = self.E[r].copy()
+                row[r] = 0
+                cand = np.flatnonzero(row > 0)
+                if cand.size == 0:
+                    cand = np.setdiff1d(np.arange(self.B), [r])
+                if cand.size > _MAX_CANDIDATES:
+                    cand = rng.choice(cand, _MAX_CANDIDATES, replace=False)
+                if cand.size == 0:
+                    continue
+                d = self.merge_deltas(r, cand)
+                k = int(np.argmin(d))
+                proposals.append((float(d[k]), r, int(cand[k])))
         proposals.sort()
         parent = np.arange(self.B)
 
@@ -436,24 +602,31 @@ def _search(graph, variant, *, nested, max_blocks, max_iter, tol, rng, log_q, st
     log_q = state.log_q
     path, n_sweeps = [], 0
 
-    def point(st):
+    def point(st, with_hierarchy=True):
         lab = st.labels.copy()
-        if nested:
+        flat = st.dl()
+        if nested and with_hierarchy:
             hier, _ = build_hierarchy(graph, lab)
             total = ob.nested_dl(graph, lab, hier, variant, log_q)
         else:
-            hier, total = [], st.dl()
-        return PathPoint(lab, st.B, st.dl(), float(total), hier)
+            hier, total = [], flat
+        return PathPoint(lab, st.B, flat, float(total), hier)
 
     while True:
-        if state.B > 1:
-            n_sweeps += state.sweep(rng, min(_DESCENT_SWEEPS, max_iter), tol)[0]
-        if max_blocks is None or state.B <= max_blocks + 1:
-            path.append(point(state))
+        if 1 < state.B <= min(_BATCH_MAX_BLOCKS, _BATCH_MAX_BLOCKS_FRAC * graph.n):
+            n_sweeps += state.sweep_batch(rng, min(_DESCENT_SWEEPS, max_iter), tol)[0]
+        path.append(point(state, with_hierarchy=False))
         if state.B == 1:
             break
         target = max(1, min(state.B - 1, int(state.B / _SIGMA)))
         state.merge_step(target, rng)
+    if nested:
+        # the hierarchy (nested description) of the points with the shortest flat ones
+        order = sorted(range(len(path)), key=lambda k: path[k].flat_dl)
+        for k in set(order[:_NESTED_POINTS]) | {len(path) - 1}:
+            st = FlatState(graph, path[k].labels, variant, log_q)
+            path[k] = point(st)
+        path = [p for p in path if p.hierarchy]
     # Refine the best points of the path until no single-node move lowers the description.
     allowed = [p for p in path if max_blocks is None or p.n_blocks <= max_blocks]
     conv = True
@@ -461,7 +634,7 @@ def _search(graph, variant, *, nested, max_blocks, max_iter, tol, rng, log_q, st
     for p in sorted(allowed, key=lambda p: p.dl)[:_REFINE]:
         st = FlatState(graph, p.labels, variant, log_q)
         if st.B > 1:
-            it, ok = st.sweep(rng, max_iter, tol)
+            it, ok = st.sweep_batch(rng, max_iter, tol)
             n_sweeps += it
             conv &= ok
         refined.append(point(st))
