@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import normalized_mutual_info_score as nmi
 
-from neurodyn.connectome.communities import weighted_sbm
+from neurodyn.connectome.communities import leiden, leiden_available, louvain, weighted_sbm
 from neurodyn.connectome.sbm import objective as ob
 from neurodyn.io import write_csv, write_json
 
@@ -162,7 +162,9 @@ def run(n: int, mu: float, seed: int, python: str, auto_max_n: int = 200) -> dic
             "blocks_ours_auto": auto.n_blocks if auto else None,
             "weight_model_auto": auto.weight_model if auto else None, "variant_auto": auto.variant if auto else None,
             "nmi_ours": nmi(truth, fit.labels), "nmi_graphtool": nmi(truth, gt_bs[0]),
-            "nmi_ours_auto": nmi(truth, auto.labels) if auto else float("nan")}
+            "nmi_ours_auto": nmi(truth, auto.labels) if auto else float("nan"),
+            "nmi_louvain": nmi(truth, louvain(w, random_state=seed)),
+            "nmi_leiden": nmi(truth, leiden(w, random_state=seed)) if leiden_available() else float("nan")}
 
 
 def main(argv=None):
@@ -185,7 +187,7 @@ def main(argv=None):
         print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}), flush=True)
     df = pd.DataFrame(rows)
     cols = ["time_ours_s", "time_graphtool_s", "time_ratio", "time_ours_auto_s", "nmi_ours", "nmi_graphtool",
-            "nmi_ours_auto"]
+            "nmi_ours_auto", "nmi_louvain", "nmi_leiden"]
     summary = df.groupby("n")[cols].median().reset_index()
     version = subprocess.run([python, "-c", "import graph_tool; print(graph_tool.__version__)"], capture_output=True,
                              text=True).stdout.strip()
