@@ -2,19 +2,24 @@
 
 Level 0 (the nodes) is searched with the flat description length of
 :mod:`neurodyn.connectome.sbm.objective` (level-0 terms, the flat edge-count prior, the
-pair sums as one group above): agglomerative merges of blocks, as in Peixoto's
-heuristic (Phys. Rev. E 89, 012804, 2014) — every block proposes merges with the blocks
-it is connected to, the best non-conflicting merges are applied until ``B`` has shrunk by
-a factor ``σ = 1.3`` — each step followed by zero-temperature sweeps of single-node
-moves (a node goes to the block that lowers the description length most, among its
-neighbours' blocks).  Every merge and move is scored exactly from the block sums, with
-rank-one row updates (no recomputation over all block pairs).  The path runs from one
-block per node down to one block, so ``B`` is never capped by the search.
+pair sums as one group above), greedily at zero temperature:
 
-The upper levels of each partition on the path are then chosen by their own description
-length: the block multigraph is clustered (average linkage on its rows of edge
-densities) and every cut is scored exactly; the best level-0 partition is the one whose
-whole hierarchy (:func:`~neurodyn.connectome.sbm.objective.nested_dl`) is shortest.
+1. agglomerative merges, as in Peixoto's heuristic (Phys. Rev. E 89, 012804, 2014): from
+   one block per node, every block proposes its best merge and the best non-conflicting
+   merges are applied until ``B`` has shrunk by ``σ = 1.3``; the path runs down to one
+   block, so ``B`` is never capped by the search;
+2. after every merge step (while ``B ≤ 300``), sweeps of single-node moves: every node's
+   move to every block is scored at once against the current state, then the improving
+   moves are re-scored and taken one by one;
+3. every merge and move is scored exactly from the block sums, updating only the rows
+   that change (``tests/test_connectome_sbm_search.py`` compares with recomputation);
+4. the upper levels of the best points of the path are chosen by their own description
+   length (cuts of an average-linkage tree of the block graph, each scored exactly), and
+   the best points are refined by node moves until no move improves; the point whose
+   whole hierarchy (:func:`~neurodyn.connectome.sbm.objective.nested_dl`) is shortest wins.
+
+The planted-partition model has its own small search (:func:`search_planted`): starting
+partitions scored, the best refined by node moves and merged down block by block.
 """
 
 from __future__ import annotations
