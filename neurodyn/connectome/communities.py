@@ -224,7 +224,7 @@ def weighted_sbm(weights, *, weight_model: str = "auto", variants: tuple[str, ..
                   n_sweeps, bool(conv), capped)
 
 
-def description_length(weights, labels, *, variant: str = "degree_corrected", weight_model: str = "exponential",
+def description_length(weights, labels, variant: str = "degree_corrected", *, weight_model: str = "exponential",
                        model: str = "nested", hierarchy: list | None = None) -> float:
     """Description length (nats) of a given partition.
 
