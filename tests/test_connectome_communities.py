@@ -197,3 +197,14 @@ def test_community_strength():
     w, truth = planted_graph(seed=13)
     s = community_strength(w, truth)
     np.testing.assert_allclose(s[0], w[0, truth == truth[0]].sum())
+
+
+def test_equal_weights_and_empty_graph():
+    # Equal weights have no normal density: auto falls back to the exponential model.
+    w, _ = planted_graph(sizes=(8, 8), p_in=0.8, p_out=0.05, seed=14)
+    w = (w > 0).astype(float)
+    assert weighted_sbm(w, random_state=0).weight_model == "exponential"
+    with pytest.raises(InvalidInputError, match="equal"):
+        weighted_sbm(w, weight_model="normal")
+    fit = weighted_sbm(np.zeros((5, 5)))
+    assert fit.n_blocks == 1 and fit.weight_model == "none"

@@ -164,8 +164,17 @@ def weighted_sbm(weights, *, weight_model: str = "auto", variants: tuple[str, ..
         raise InvalidInputError(f"{n} node(s); need at least 2", field="weights")
     rng = _rng(random_state)
     wms = WEIGHT_MODELS if weight_model == "auto" else (weight_model,)
-    if not (w > 0).any():
+    vals = w[np.triu_indices(n, 1)]
+    vals = vals[vals > 0]
+    if vals.size == 0:
         wms = ("none",)
+    elif vals.size > 1 and np.ptp(vals) == 0:
+        # Equal weights have a degenerate (infinite) normal density: only the exponential
+        # model (or none) describes them.
+        if weight_model in ("normal", "lognormal"):
+            raise InvalidInputError(f"all edge weights are equal ({vals[0]:g}); the {weight_model} model needs "
+                                    "varying weights (use 'exponential' or 'none')", field="weight_model")
+        wms = tuple(m for m in wms if m not in ("normal", "lognormal"))
     fits, candidates, n_sweeps, conv = [], [], 0, True
     for wm in wms:
         graph = _ob.make_graph(w, wm)

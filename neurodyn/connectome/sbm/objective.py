@@ -140,7 +140,7 @@ class BlockSums:
 
 
 def _pair_sum(r: np.ndarray, s: np.ndarray, vals: np.ndarray, b: int) -> np.ndarray:
-    out = np.bincount(r * b + s, weights=vals, minlength=b * b).reshape(b, b)
+    out = np.bincount(r * b + s, weights=vals, minlength=b * b).reshape(b, b).astype(np.float64)
     out = out + out.T
     out[np.diag_indices(b)] /= 2
     return out
