@@ -193,8 +193,9 @@ def main(argv=None):
                              text=True).stdout.strip()
     out = Path(args.out)
     write_csv(df, out.with_suffix(".csv"), index=False)
+    given = " ".join(argv if argv is not None else sys.argv[1:])
     write_json({"command": "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 nice -n 5 "
-                           "python benchmarks/sbm_vs_graphtool.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+                           "python benchmarks/sbm_vs_graphtool.py " + given,
                 "graph_tool_version": version, "median_by_n": summary.to_dict(orient="records"),
                 "max_time_ratio": float(df["time_ratio"].max()), "rows": rows}, out.with_suffix(".json"))
     print(summary.to_string(index=False))

@@ -73,6 +73,10 @@ class SBMFit:
     capped: bool = False
 
 
+def _classes(graph, variant):
+    return _ob._degree_classes(graph) if variant == "degree_corrected" else None
+
+
 def _check_weights(weights) -> np.ndarray:
     w = np.asarray(weights, dtype=np.float64)
     if w.ndim != 2 or w.shape[0] != w.shape[1]:
@@ -222,7 +226,7 @@ def weighted_sbm(weights, *, weight_model: str = "auto", variants: tuple[str, ..
         total, terms = _ob.nested_dl(graph, labels, hierarchy, variant, terms=True)
     else:
         hierarchy = []
-        sums = _ob.block_sums(graph, labels, None, _ob._degree_classes(graph) if variant == "degree_corrected" else None)
+        sums = _ob.block_sums(graph, labels, None, _classes(graph, variant))
         lq = _ob.LogQ(int(graph.degree.sum()), graph.n) if variant == "degree_corrected" else None
         terms = _ob.level0_dl(graph, sums, variant, lq)
         occ = _ob._upper(sums.edges) > 0
@@ -251,7 +255,7 @@ def description_length(weights, labels, variant: str = "degree_corrected", *, we
         if model == "planted_partition":
             return _ob.planted_partition_dl(graph, labels)
         if model == "flat":
-            sums = _ob.block_sums(graph, labels, None, _ob._degree_classes(graph) if variant == "degree_corrected" else None)
+            sums = _ob.block_sums(graph, labels, None, _classes(graph, variant))
             return _ob.flat_dl(graph, sums, variant)
         if hierarchy is None:
             hierarchy = _search.build_hierarchy(graph, labels)[0]

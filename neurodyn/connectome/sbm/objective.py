@@ -45,8 +45,10 @@ installed), with two differences in the nested model: graph-tool's level 0 descr
 pair sums once more as one flat group although level 1 describes them (counted once
 here), and for real-normal weights its total adds a term for the precision of the
 residual variances (not here).  The degree prior uses the exact count of integer
-partitions ``q(m, n)`` (Szekeres' asymptotic form beyond a table of 4·10⁶ entries).  The planted-partition model (Zhang & Peixoto, Phys. Rev. Research 2, 043271,
-2020) replaces the edge counts by ``e_in`` and ``e_out``:
+partitions ``q(m, n)`` (Szekeres' asymptotic form beyond a table of 4·10⁶ entries).
+
+The planted-partition model (Zhang & Peixoto, Phys. Rev. Research 2, 043271, 2020)
+replaces the edge counts by ``e_in`` and ``e_out``:
 ``−ln e_out! − Σ_r ln (2m_rr)!! + e_out ln C(B,2) + ln ((B, e_in)) + [B>1] ln(E+1)
 + Σ_r ln e_r! − Σ_i ln k_i!`` plus the degree and partition terms; weights are then
 described with two groups, within and between blocks.

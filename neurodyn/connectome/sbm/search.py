@@ -36,9 +36,9 @@ _MAX_CANDIDATES = 48
 _MAX_CUTS = 8           # cuts of the linkage tree scored per upper level
 _DESCENT_SWEEPS = 2     # node sweeps after each merge step (the best points are refined further)
 _REFINE = 3             # best points of the path refined to convergence
-_BATCH_MAX_BLOCKS = 300
-_BATCH_MAX_BLOCKS_FRAC = 1.0  # … nor while it has more blocks than this fraction of the nodes
-_NESTED_POINTS = 6       # path points (shortest flat descriptions) whose hierarchy is built  # no node sweeps while the merge path has more blocks than this
+_BATCH_MAX_BLOCKS = 300        # no node sweeps while the merge path has more blocks than this
+_BATCH_MAX_BLOCKS_FRAC = 1.0   # … nor while it has more blocks than this fraction of the nodes
+_NESTED_POINTS = 6             # path points (shortest flat descriptions) whose hierarchy is built
 
 
 def _entry_terms(m, x, q, diag, weight_model):
@@ -134,7 +134,8 @@ class FlatState:
 
     def _const(self, B):
         g = self.graph
-        val = np.log(g.n) + ob.log_binom(g.n - 1, B - 1) + gammaln(g.n + 1) + ob.log_multiset(B * (B + 1) / 2, g.n_edges)
+        val = (np.log(g.n) + ob.log_binom(g.n - 1, B - 1) + gammaln(g.n + 1)
+               + ob.log_multiset(B * (B + 1) / 2, g.n_edges))
         return val + g.jacobian - (g.log_k_fact if self.dc else 0.0)
 
     def dl(self) -> float:
@@ -558,7 +559,7 @@ def build_hierarchy(graph: ob.Graph, labels: np.ndarray) -> tuple[list[np.ndarra
             dl, e_next, x_next = ob.upper_level_terms(edges, weight, lab, wm)
             # the level above, as one group, for comparing cuts (its own choice follows)
             nb = e_next.shape[0]
-            top, _, _ = ob.upper_level_terms(e_next, x_next, np.zeros(nb, dtype=np.int64), wm) if nb > 1 else (0.0, 0, 0)
+            top = ob.upper_level_terms(e_next, x_next, np.zeros(nb, dtype=np.int64), wm)[0] if nb > 1 else 0.0
             score = dl + top
             if best is None or score < best[0] - 1e-9:
                 best = (score, lab, dl, e_next, x_next)
