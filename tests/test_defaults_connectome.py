@@ -27,9 +27,9 @@ FEEDS = [
     (heldout_mask, {"heldout_fraction"}, {}),
     (rank_sweep, SWEEP, {"rank": "override"}),
     (RankSweep, SWEEP, {"rank": "override"}),
-    (component_communities, {"max_blocks"}, {}),
-    (weighted_sbm, {"max_blocks"}, {}),
-    (WeightedSBM, {"max_blocks"}, {}),
+    (component_communities, {"max_blocks", "weight_model", "model"}, {}),
+    (weighted_sbm, {"max_blocks", "weight_model", "model"}, {}),
+    (WeightedSBM, {"max_blocks", "weight_model", "model"}, {}),
 ]
 
 

@@ -3,13 +3,14 @@
 Calcium traces → time-resolved differential affinities → a window × animal × pair
 tensor (with a mask for missing neurons) → masked non-negative CP by HALS → rank chosen by
 an ensemble of restarts → weighted communities per component (a weighted stochastic
-block model chosen by description length; Louvain and Leiden as baselines).
+nested block model chosen by description length; Louvain and Leiden as baselines).
 """
 
 from neurodyn.connectome.affinity import (AFFINITIES, correlation_affinity, differential_affinity,
                                           robust_derivative, window_bounds, windowed_affinity)
-from neurodyn.connectome.communities import (METHODS, SBMFit, WeightedSBM, community_strength, compare_methods,
-                                             component_communities, component_graph, detect_communities, leiden,
+from neurodyn.connectome.communities import (METHODS, MODELS, BlockCapWarning, SBMFit, WeightedSBM,
+                                             community_strength, compare_methods, component_communities,
+                                             component_graph, description_length, detect_communities, leiden,
                                              louvain, weighted_sbm)
 from neurodyn.connectome.crossval import (CVFit, RankSweep, RankSweepResult, cv_fit, cv_fit_affinity, heldout_mask,
                                           rank_sweep)
@@ -24,7 +25,9 @@ from neurodyn.connectome.tensor import affinity_tensor, fold_pairs, pair_index, 
 
 __all__ = [
     "CVFit", "RankSweep", "RankSweepResult", "SweepFit", "cv_fit", "cv_fit_affinity", "heldout_mask", "rank_sweep",
-    "AFFINITIES", "METHODS", "components_table", "select_from_fits", "weighted_lfr_graph", "NTF", "NTFResult", "SBMFit", "WeightedSBM", "affinity_tensor", "community_strength",
+    "AFFINITIES", "METHODS", "MODELS", "BlockCapWarning", "description_length", "components_table",
+    "select_from_fits", "weighted_lfr_graph", "NTF", "NTFResult", "SBMFit", "WeightedSBM", "affinity_tensor",
+    "community_strength",
     "compare_methods", "component_communities", "component_graph", "congruence_matrix", "correlation_affinity",
     "dataset_factors", "detect_communities", "differential_affinity", "fit_affinity", "fold_pairs", "from_cptensor", "leiden",
     "louvain", "match_components", "non_negative_cp_hals", "ntf_to_dataset", "pair_index",

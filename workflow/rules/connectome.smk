@@ -109,7 +109,7 @@ rule connectome_communities:
     threads: 1
     resources:
         mem_mb=2000,
-        runtime=20,
+        runtime=120,
     params:
         communities=CX_COMMUNITIES,
         random_state=lambda w: cx_seed(w.dataset, "communities"),

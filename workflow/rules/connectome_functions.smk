@@ -41,6 +41,8 @@ CX_SELECT = {
 }
 CX_COMMUNITIES = {
     "max_blocks": CX["max_blocks"],
+    "weight_model": CX["weight_model"],
+    "model": CX["model"],
     "baselines": list(CX["baselines"]),
 }
 

@@ -1,4 +1,4 @@
-"""Communities of every NTF component: weighted SBM, with modularity baselines."""
+"""Communities of every NTF component: nested weighted SBM, with modularity baselines."""
 
 import logging
 import sys
@@ -10,11 +10,13 @@ from neurodyn.io import read_netcdf, write_csv
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
+logging.captureWarnings(True)  # e.g. the SBM's warning when max_blocks binds
 
 cfg = snakemake.params.communities
 ntf = read_netcdf(snakemake.input[0])
 random_state = snakemake.params.random_state
-tables = {"sbm": component_communities(ntf, method="sbm", random_state=random_state, max_blocks=cfg["max_blocks"])}
+sbm = {key: cfg[key] for key in ("max_blocks", "weight_model", "model")}
+tables = {"sbm": component_communities(ntf, method="sbm", random_state=random_state, **sbm)}
 for method in cfg["baselines"]:
     if method == "leiden" and not leiden_available():
         logging.warning("leidenalg is not installed; skipping the Leiden baseline")
