@@ -4,7 +4,7 @@ Affinities and chance levels: ``differential`` (the per-time-point affinity, win
 with ``chance`` ``none`` (the default), ``independent`` (per pair: minus what independent
 neurons with the same derivatives would score) and ``median`` (per window: minus the
 median over pairs); ``windowed_cosine`` with ``none`` and ``median`` (the earlier
-default); ``correlation`` (baseline).
+default); ``correlation`` (baseline); and ``differential`` saturated at ``c = 1``.
 
 For each cohort, affinity tensor (:func:`neurodyn.connectome.tensor.affinity_tensor`) and
 rank (the planted number of components ``K``, and ``K + 1``), the best of ``--restarts``
@@ -57,8 +57,10 @@ from neurodyn.data.cohort import build_cohort
 from neurodyn.io import write_csv, write_json
 
 OUT = Path(__file__).resolve().parent / "results" / "connectome_affinity_recovery"
-CONDITIONS = [("differential", "none"), ("differential", "independent"), ("differential", "median"),
-              ("windowed_cosine", "none"), ("windowed_cosine", "median"), ("correlation", "none")]
+# (affinity, chance, saturation)
+CONDITIONS = [("differential", "none", None), ("differential", "independent", None), ("differential", "median", None),
+              ("differential", "none", 1.0), ("windowed_cosine", "none", None), ("windowed_cosine", "median", None),
+              ("correlation", "none", None)]
 
 
 def _bumps(n_time: int, fs: float, n_bumps: int, width_s: float, rng: np.random.Generator) -> np.ndarray:
@@ -190,11 +192,13 @@ def main(argv=None):
         for seed in range(args.seeds):
             cohort, truth, global_k = make(seed)
             k = truth.sizes["component"]
-            for method, chance in CONDITIONS:
+            for method, chance, saturation in CONDITIONS:
+                params = {} if saturation is None else {"saturation": saturation}
                 aff = affinity_tensor(cohort, method=method, chance=chance, window_s=args.window_s,
-                                      stride_s=args.stride_s)
+                                      stride_s=args.stride_s, params=params)
                 for rank in (k, k + 1):
-                    row = {"cohort": name, "seed": seed, "affinity": method, "chance": chance, "rank": rank,
+                    row = {"cohort": name, "seed": seed, "affinity": method, "chance": chance,
+                           "saturation": "none" if saturation is None else saturation, "rank": rank,
                            "planted_rank": k, "masked_fraction": float(1 - aff["mask"].values.mean())}
                     row.update(score(truth, aff, rank, args, global_k))
                     rows.append(row)
@@ -202,12 +206,13 @@ def main(argv=None):
     df = pd.DataFrame(rows)
     write_csv(df, args.out.with_suffix(".csv"), index=False)
     metrics = [c for c in df.columns if c.startswith(("congruence", "nmi", "global", "rel_error"))]
-    summary = df.groupby(["cohort", "affinity", "chance", "rank"], sort=False)[metrics].mean().round(4)
+    summary = df.groupby(["cohort", "affinity", "chance", "saturation", "rank"], sort=False)[metrics].mean().round(4)
     write_json({"command": "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 nice -n 5 "
                            "python benchmarks/connectome_affinity_recovery.py " + " ".join(sys.argv[1:]),
                 "settings": vars(args) | {"out": str(args.out.name)},
                 "wall_s": round(time.time() - t0, 1),
-                "mean_over_seeds": summary.reset_index().to_dict(orient="records")},
+                "mean_over_seeds": [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
+                                    for r in summary.reset_index().to_dict(orient="records")]},
                args.out.with_suffix(".json"))
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(summary)
