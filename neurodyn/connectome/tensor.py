@@ -104,11 +104,14 @@ def affinity_tensor(cohort: xr.Dataset, *, method: str = "differential", window_
     dtype : numpy dtype (or its name) of the tensor, ``"float32"`` by default.
     max_memory_gb : float
         Budget checked before allocating (see :func:`check_memory`).
-    chance : ``"none"`` or ``"median"``
-        ``median`` subtracts, per window and animal, the median affinity over the observed
-        entries and clips at 0 (the chance level if most pairs are unrelated at any time).
-        Off by default: it also erases co-activation shared by most pairs, such as
-        brain-wide states (``docs/connectome.md``, Affinity, gives the recovery numbers).
+    chance : ``"none"``, ``"independent"`` or ``"median"``
+        Chance level subtracted, then clipped at 0.  ``none`` (default) subtracts nothing.
+        ``independent`` (``differential`` only, unsaturated): per pair and window, what two
+        independent neurons with the same derivatives would score (see
+        :func:`neurodyn.connectome.affinity.differential_affinity`); it uses no other pair.
+        ``median``: per window and animal, the median affinity over the observed entries;
+        it also erases co-activation shared by most pairs, such as brain-wide states
+        (``docs/connectome.md``, Affinity, gives the recovery numbers of each).
     chance_mads : float
         With ``chance='median'``, also subtract this many robust SDs (1.4826 MAD over
         the observed entries) of the window's affinities.
