@@ -109,12 +109,12 @@ def robust_derivative(traces: np.ndarray, sampling_rate_hz: float, smooth_s: flo
         for a, b in _runs(valid[:, j]):
             g[a:b, j] = gaussian_filter1d(x[a:b, j], sigma=sigma, order=1, mode="nearest")
     g *= sampling_rate_hz
-    med = np.nanmedian(np.where(valid, g, np.nan), axis=0) if not full.all() else np.median(g, axis=0)
-    with np.errstate(invalid="ignore"):
-        dev = np.abs(g - med)
-        mad = MAD_TO_SD * (np.nanmedian(dev, axis=0) if not full.all() else np.median(dev, axis=0))
-        sd = np.nanstd(g, axis=0) if not full.all() else g.std(axis=0)
-    mad, sd = np.nan_to_num(mad), np.nan_to_num(sd)
+    mad, sd = np.zeros(x.shape[1]), np.zeros(x.shape[1])
+    for j in range(x.shape[1]):
+        gj = g[valid[:, j], j]
+        if gj.size:
+            mad[j] = MAD_TO_SD * np.median(np.abs(gj - np.median(gj)))
+            sd[j] = gj.std()
     scale = np.where(mad > 1e-12 * (sd + 1e-300), mad, sd)
     out = np.divide(g, scale, out=np.zeros_like(g), where=scale > 0)
     out[~valid] = np.nan
