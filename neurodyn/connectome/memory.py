@@ -1,51 +1,134 @@
-"""Up-front memory plan of the connectome branch (cohort → affinity tensor → NTF → communities).
+"""The connectome branch's memory model (cohort → affinity tensor → NTF → communities).
 
-Large cohorts must fail *before* anything big is allocated.  :func:`connectome_memory_plan`
-counts the bytes of the largest arrays each stage holds at once, from sizes alone;
-:func:`check_connectome_memory` raises :class:`~neurodyn.errors.MemoryBudgetError` when the
-largest stage exceeds a budget.
+One model, used by the pipeline's guard (:func:`neurodyn.connectome.tensor.check_memory`),
+by the SLURM requests of the NTF rules (:func:`rank_fit_mem_mb`, :func:`ntf_result_mem_mb`),
+by tests and by benchmarks.  Large cohorts must fail *before* anything big is allocated:
+:func:`connectome_memory_plan` counts the bytes of the largest arrays each stage holds at
+once, from sizes alone; :func:`check_connectome_memory` raises
+:class:`~neurodyn.errors.MemoryBudgetError` when the largest stage exceeds a budget.
 
 What each stage holds (``A`` animals, ``T`` frames, ``N`` neurons, ``P = N(N−1)/2`` pairs,
 ``W`` windows, ``R`` rank, ``s`` the tensor's item size):
 
 - ``cohort``: the aligned float32 cohort ``A·T·N·4`` plus a float64 working copy ``A·T·N·8``
   that :func:`~neurodyn.connectome.tensor.affinity_tensor` reads from.
-- ``affinity``: the cohort and its copy, the tensor ``W·A·P·s`` and one animal's float64
-  intermediates (the tensor is built one animal at a time): two ``W·N·N`` matrices, four
-  ``W·P`` pair vectors and ``6·T·N`` derivative buffers.
-- ``ntf``: the tensor and its working copies (:data:`NTF_COPIES_MASKED` when a pair is
-  unobserved in some animal: observed part, reconstruction, residual and imputed copy
-  plus temporaries; :data:`NTF_COPIES_FULL` when every pair is observed) and the
-  ``(W·A)·R`` MTTKRP blocks.
+- ``affinity``: the cohort and its copy, the tensor ``W·A·P·s``, a full bool mask
+  ``W·A·P`` and one animal's float64 intermediates (the tensor is built one animal at a
+  time): two ``W·N·N`` matrices, four ``W·P`` pair vectors and ``6·T·N`` derivative
+  buffers.
+- ``ntf``: :func:`ntf_memory` — what :func:`~neurodyn.connectome.ntf.non_negative_cp_hals`
+  allocates, read off its code and checked against traced peaks in
+  ``tests/test_connectome_memory.py``: the input tensor, the mask, a few chunks of
+  first-mode slices (:data:`~neurodyn.connectome.ntf.CHUNK_BYTES`; two for the masked
+  E-step, one for the input scan of the unmasked path) and the factor-sized arrays.  The
+  masked path never forms a tensor-sized temporary, so it costs about what the unmasked
+  path costs.
 - ``communities``: a few ``N·N`` float64 graphs per component.
+
+A pipeline job adds Snakemake and the script's interpreter (:data:`JOB_BASELINE_BYTES`) to
+its largest stage; reading a tensor written by :func:`neurodyn.io.write_netcdf` holds the
+tensor plus the mask twice (its stored int8 and the decoded bool).
 """
 
 from __future__ import annotations
 
+import math
+import os
 from typing import Any
 
 import numpy as np
 
 from neurodyn.connectome.affinity import window_bounds
-from neurodyn.errors import InvalidInputError, MemoryBudgetError
+from neurodyn.connectome.ntf import chunk_rows
+from neurodyn.errors import InputFileError, InvalidInputError, MemoryBudgetError
 
 GIB = 1024**3
-#: Tensor-sized arrays alive at once inside the masked HALS iteration: the data, its
-#: observed part, the reconstruction, the difference, a zero fill, the residual, and the
-#: previous and the new imputed copy.  ``benchmarks/large_cohort.py`` measured a traced
-#: peak of 8.0 tensors (1.98 GiB for a 0.246 GiB tensor).
-NTF_COPIES_MASKED = 8
-#: Without a mask the data is used in place: the data and two temporaries.
-NTF_COPIES_FULL = 3
-#: Headroom on the largest stage for what the counts leave out (masks, coordinates,
-#: factors, interpreter); the benchmark's traced peaks exceeded the counts by 0.5 % (NTF)
-#: to 14 % (cohort building, which is never the largest stage at scale).
+MIB = 1024**2
+#: Chunk-sized temporaries alive at once in the masked HALS iteration: the model rows and
+#: the E-step rows (data where observed, model elsewhere) of one chunk of first-mode slices.
+NTF_CHUNKS_MASKED = 2
+#: Without a mask: the squared chunk of the input scan (the iteration reads the data in place).
+NTF_CHUNKS_FULL = 1
+#: Headroom on the largest stage for what the counts leave out (allocator slack,
+#: interpreter objects).  ``tests/test_connectome_memory.py`` checks that the NTF count is
+#: at least the traced peak and at most 15 % above it; ``benchmarks/ntf_masked_memory.py``
+#: found it within 1.4 % of the peak RSS at the paper's size.
 HEADROOM = 1.10
+#: Resident memory of a pipeline job before it loads data.  A SLURM job runs Snakemake
+#: itself (it parses the workflow and starts the rule's script) and the script's
+#: interpreter: ``benchmarks/ntf_masked_memory.py`` measured 222 MiB peak RSS for Snakemake
+#: resolving one rank-fit job and 157 MiB for an interpreter after the rank-fit script's
+#: imports; their sum (379 MiB) rounded up to leave room for the script's preamble.
+JOB_BASELINE_BYTES = 512 * MIB
+MASK_KINDS = (None, "slices", "full")
+
+
+def ntf_memory(shape, rank: int, *, dtype: Any = np.float32, mask: str | None = "full") -> dict[str, int]:
+    """Bytes :func:`~neurodyn.connectome.ntf.non_negative_cp_hals` holds at its peak.
+
+    Parameters
+    ----------
+    shape : (I, J, K)
+        Tensor shape (windows, animals, pairs).
+    rank : int
+        Rank ``R`` of the fit.
+    dtype : dtype of the tensor.
+    mask : ``None`` (no mask), ``"slices"`` (one bool per animal and pair, broadcast over
+        windows) or ``"full"`` (one bool per entry).
+
+    Returns
+    -------
+    dict with keys ``tensor`` (the input), ``mask`` (the input mask), ``chunks`` (the
+    chunk-sized temporaries), ``factors`` (factor- and MTTKRP-sized arrays) and ``peak`` (their
+    sum), all bytes.
+    """
+    if mask not in MASK_KINDS:
+        raise InvalidInputError(f"{mask!r}; expected one of {MASK_KINDS}", field="mask")
+    i, j, k = (int(v) for v in shape)
+    r, s = int(rank), np.dtype(dtype).itemsize
+    tensor = i * j * k * s
+    mask_bytes = {None: 0, "slices": j * k, "full": i * j * k}[mask]
+    rows = chunk_rows((i, j, k), s)
+    chunk = rows * j * k * s
+    chunks = (NTF_CHUNKS_FULL if mask is None else NTF_CHUNKS_MASKED) * chunk
+    # T = X·C, its product with a factor and the Khatri–Rao product (I·J·R each); per
+    # mode, the factor, its MTTKRP, a GEMM output and the sweep's temporaries.  The
+    # initialisation (float64 draws) and the final normalisation hold no more than that.
+    factors = 3 * i * j * r * s + 4 * (i + j + k) * r * s
+    return {"tensor": tensor, "mask": mask_bytes, "chunks": chunks, "factors": factors,
+            "peak": tensor + mask_bytes + chunks + factors}
+
+
+def netcdf_read_bytes(shape, *, dtype: Any = np.float32, mask: str | None = "full") -> int:
+    """Bytes :func:`neurodyn.io.read_netcdf` holds at its peak for an affinity tensor: the
+    tensor and the mask twice (stored int8, decoded bool)."""
+    i, j, k = (int(v) for v in shape)
+    mask_entries = {None: 0, "slices": j * k, "full": i * j * k}[mask]
+    return i * j * k * np.dtype(dtype).itemsize + 2 * mask_entries
 
 
 def n_windows_for(n_time: int, sampling_rate_hz: float, window_s: float, stride_s: float) -> int:
     """Number of sliding windows of :func:`~neurodyn.connectome.affinity.window_bounds`."""
     return int(len(window_bounds(n_time, sampling_rate_hz, window_s, stride_s)))
+
+
+def tensor_stages(n_windows: int, n_animals: int, n_neurons: int, *, dtype: Any = np.float32, rank: int = 20,
+                  n_time: int | None = None, masked: bool = True) -> dict[str, int]:
+    """Bytes of the two stages that hold the affinity tensor: building it (``affinity``)
+    and reading and fitting it (``ntf``, the larger of :func:`netcdf_read_bytes` and
+    :func:`ntf_memory`).  Without ``n_time`` the cohort and its per-animal intermediates
+    are left out of ``affinity``.  ``masked`` counts a full per-entry mask."""
+    w, a, n, r = int(n_windows), int(n_animals), int(n_neurons), int(rank)
+    p = n * (n - 1) // 2
+    tensor = w * a * p * np.dtype(dtype).itemsize
+    kind = "full" if masked else None
+    affinity = tensor + (w * a * p if masked else 0)
+    if n_time is not None:
+        t = int(n_time)
+        affinity += a * t * n * (4 + 8) + 2 * w * n * n * 8 + 4 * w * p * 8 + 6 * t * n * 8
+    ntf = max(ntf_memory((w, a, p), r, dtype=dtype, mask=kind)["peak"],
+              netcdf_read_bytes((w, a, p), dtype=dtype, mask=kind))
+    return {"affinity": int(affinity), "ntf": int(ntf)}
 
 
 def connectome_memory_plan(n_animals: int, n_time: int, n_neurons: int, *, sampling_rate_hz: float,
@@ -63,7 +146,8 @@ def connectome_memory_plan(n_animals: int, n_time: int, n_neurons: int, *, sampl
         Largest NTF rank that will be fitted.
     dtype : dtype of the tensor (float32 by default).
     masked : bool
-        Whether some pair is unobserved in some animal (the masked NTF keeps more copies).
+        Whether the fit takes a mask (counted as a full per-entry bool mask, the most a
+        mask can cost).
 
     Returns
     -------
@@ -79,13 +163,10 @@ def connectome_memory_plan(n_animals: int, n_time: int, n_neurons: int, *, sampl
     a, t, n, r = int(n_animals), int(n_time), int(n_neurons), int(rank)
     w = n_windows_for(t, sampling_rate_hz, window_s, stride_s)
     p = n * (n - 1) // 2
-    item = np.dtype(dtype).itemsize
-    tensor = w * a * p * item
+    tensor = w * a * p * np.dtype(dtype).itemsize
     cohort = a * t * n * (4 + 8)
-    per_animal = 2 * w * n * n * 8 + 4 * w * p * 8 + 6 * t * n * 8
-    affinity = a * t * n * (4 + 8) + tensor + per_animal
-    copies = NTF_COPIES_MASKED if masked else NTF_COPIES_FULL
-    ntf = copies * tensor + 2 * w * a * r * item + 2 * p * r * item
+    stages = tensor_stages(w, a, n, dtype=dtype, rank=r, n_time=t, masked=masked)
+    affinity, ntf = stages["affinity"], stages["ntf"]
     communities = r * 4 * n * n * 8
     plan = {"n_windows": w, "n_pairs": p, "tensor": tensor, "cohort": cohort, "affinity": affinity, "ntf": ntf,
             "communities": communities}
@@ -120,3 +201,95 @@ def format_plan(plan: dict[str, int]) -> str:
     lines = [f"windows={plan['n_windows']} pairs={plan['n_pairs']} tensor={plan['tensor'] / GIB:.3f} GiB"]
     lines += [f"  {k:<12s}{plan[k] / GIB:8.3f} GiB" for k in ("cohort", "affinity", "ntf", "communities", "peak")]
     return "\n".join(lines)
+
+
+def affinity_file_layout(path: str | os.PathLike) -> tuple[tuple[int, int, int], np.dtype, str | None]:
+    """Shape ``(W, A, P)``, dtype and mask kind of an affinity tensor file, from its header.
+
+    Nothing but the header is read.  A missing file raises :class:`FileNotFoundError` with
+    its name (Snakemake then defers a resource that depends on it).
+    """
+    import h5py
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        import errno
+
+        raise FileNotFoundError(errno.ENOENT, "affinity tensor not found", path)
+    try:
+        with h5py.File(path, "r") as f:
+            aff = f["affinity"]
+            shape, dtype = tuple(int(v) for v in aff.shape), np.dtype(aff.dtype)
+            mask = None
+            if "mask" in f:
+                mask = "full" if len(f["mask"].shape) == 3 else "slices"
+    except (OSError, KeyError) as exc:
+        raise InputFileError(f"cannot read the affinity tensor's header ({exc})", source=path,
+                             field="affinity") from None
+    if len(shape) != 3:
+        raise InputFileError(f"affinity of shape {shape}; expected (window, animal, pair)", source=path,
+                             field="affinity")
+    return shape, dtype, mask
+
+
+def job_bytes(stage_bytes: int) -> int:
+    """Bytes a pipeline job needs for its largest stage: the stage with :data:`HEADROOM`
+    plus :data:`JOB_BASELINE_BYTES`."""
+    return int(JOB_BASELINE_BYTES + HEADROOM * stage_bytes)
+
+
+def _attempt(attempt) -> int:
+    if isinstance(attempt, bool) or not isinstance(attempt, (int, np.integer)) or attempt < 1:
+        raise InvalidInputError(f"{attempt!r}; expected a positive integer", field="attempt")
+    return int(attempt)
+
+
+def rank_fit_mem_mb(path: str | os.PathLike, rank: int, attempt: int = 1) -> int:
+    """SLURM ``mem_mb`` of one NTF fit of an affinity tensor file, times ``attempt``.
+
+    The job reads the tensor (:func:`netcdf_read_bytes`) and fits it
+    (:func:`ntf_memory`, with the file's mask kind); its request is :func:`job_bytes` of
+    the larger of the two, in MiB, multiplied by the attempt number so that a retry after
+    an out-of-memory kill asks for more.
+    """
+    shape, dtype, mask = affinity_file_layout(path)
+    stage = max(ntf_memory(shape, rank, dtype=dtype, mask=mask)["peak"],
+                netcdf_read_bytes(shape, dtype=dtype, mask=mask))
+    return int(math.ceil(job_bytes(stage) * _attempt(attempt) / MIB))
+
+
+def netcdf_decoded_bytes(path: str | os.PathLike) -> int:
+    """Bytes the variables of a NetCDF file take once read, from its header: each
+    variable's entries times its item size (64 bytes per entry for strings, a Python
+    ``str`` each)."""
+    import h5py
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        import errno
+
+        raise FileNotFoundError(errno.ENOENT, "file not found", path)
+    total = 0
+
+    def add(_name, obj):
+        nonlocal total
+        if isinstance(obj, h5py.Dataset):
+            item = 64 if obj.dtype.kind in "OSU" else obj.dtype.itemsize
+            total += int(obj.size) * item
+
+    try:
+        with h5py.File(path, "r") as f:
+            f.visititems(add)
+    except OSError as exc:
+        raise InputFileError(f"cannot read the header ({exc})", source=path, field="file") from None
+    return total
+
+
+def ntf_result_mem_mb(paths, attempt: int = 1) -> int:
+    """SLURM ``mem_mb`` of a job that reads fitted NTF files (factors, not tensors), times
+    ``attempt``: :func:`job_bytes` of three times the largest file's decoded variables
+    (:func:`netcdf_decoded_bytes`; the Dataset read, its tables and the Dataset written).
+    """
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    largest = max((netcdf_decoded_bytes(p) for p in paths), default=0)
+    return int(math.ceil(job_bytes(3 * largest) * _attempt(attempt) / MIB))

@@ -25,6 +25,14 @@ never read (corrupting them cannot change the fit), and the error is measured on
 observed entries only.  Factor rows of slices with no observed entry at all (an animal
 that lacks every pair) are held at 0, so such a slice cannot change the fit of the others.
 
+Memory: the filled tensor of the E-step is never materialised.  It is formed a chunk of
+first-mode slices at a time (:data:`CHUNK_BYTES`), used for that chunk's rows of the
+MTTKRP and its share of the error, and dropped; the third mode's MTTKRP forms it again
+from the same (pre-update) factors.  That costs one extra reconstruction GEMM per
+iteration and keeps the masked fit at the input plus a few chunks, like the unmasked
+one (see :mod:`neurodyn.connectome.memory`).  The input checks (sign, finiteness, norm)
+are chunked the same way.
+
 Factors are returned with unit-norm columns (scale in ``λ``) and components sorted by
 the peak position of the first-mode (time) factor.
 """
@@ -116,6 +124,89 @@ def _hals_sweeps(factor, mttkrp, gram, n_inner: int):
     return factor
 
 
+#: Bytes of first-mode slices handled at once by the chunked passes (input checks, the
+#: masked path's E-step): big enough for efficient GEMMs, small next to a large tensor.
+CHUNK_BYTES = 16 * 2**20
+
+
+def chunk_rows(shape, itemsize: int, chunk_bytes: int | None = None) -> int:
+    """First-mode slices per chunk of a tensor of ``shape`` (at least one, at most all);
+    ``chunk_bytes`` defaults to :data:`CHUNK_BYTES` (read at call time)."""
+    chunk_bytes = CHUNK_BYTES if chunk_bytes is None else int(chunk_bytes)
+    row = int(shape[1]) * int(shape[2]) * int(itemsize)
+    return int(max(1, min(int(shape[0]), chunk_bytes // max(row, 1))))
+
+
+def _scan_observed(tensor, mask, rows: int):
+    """Chunked checks and sums over the observed entries (no tensor-sized temporary).
+
+    Returns ``(any_negative, all_finite, sum, sum_of_squares, n_observed)``.
+    """
+    xp = get_namespace(tensor)
+    negative, finite = False, True
+    total = total2 = n_obs = 0.0
+    for i0 in range(0, tensor.shape[0], rows):
+        x = tensor[i0:i0 + rows]
+        if mask is not None:
+            m = mask[i0:i0 + rows]
+            x = xp.where(m, x, xp.zeros_like(x))
+            n_obs += float(xp.count_nonzero(m))
+        negative = negative or bool(xp.any(x < 0))
+        finite = finite and bool(xp.all(xp.isfinite(x)))
+        total += float(xp.sum(x))
+        total2 += float(xp.sum(x * x))
+    if mask is None:
+        n_obs = float(tensor.shape[0] * tensor.shape[1] * tensor.shape[2])
+    return negative, finite, total, total2, n_obs
+
+
+def _filled_rows(tensor, mask, a, b, c, i0: int, i1: int):
+    """Rows ``i0:i1`` of the E-step tensor (data where observed, model elsewhere) and of
+    the model, both ``(i1 − i0, J, K)``."""
+    xp = get_namespace(tensor)
+    nj, nk, rank = tensor.shape[1], tensor.shape[2], a.shape[1]
+    kr = xp.reshape(a[i0:i1, None, :] * b[None, :, :], ((i1 - i0) * nj, rank))
+    x_hat = xp.reshape(kr @ c.T, (i1 - i0, nj, nk))
+    return xp.where(mask[i0:i1], tensor[i0:i1], x_hat), x_hat
+
+
+def _masked_pass(tensor, mask, a, b, c, rows: int, *, mttkrp: bool = True, error: bool = True):
+    """One chunked pass over the E-step tensor ``Y``: ``Y_(ij,k) C`` as ``(I, J, R)`` and
+    ``‖mask·(X − X̂)‖²`` (observed entries), without forming ``Y`` whole."""
+    xp = get_namespace(tensor)
+    ni, nj, _ = tensor.shape
+    rank = a.shape[1]
+    t = xp.empty((ni, nj, rank), dtype=tensor.dtype, device=device_of(tensor)) if mttkrp else None
+    sq = 0.0
+    for i0 in range(0, ni, rows):
+        i1 = min(ni, i0 + rows)
+        y, x_hat = _filled_rows(tensor, mask, a, b, c, i0, i1)
+        if error:
+            # Y − X̂ is X − X̂ where observed and exactly 0 elsewhere.
+            x_hat -= y
+            x_hat *= x_hat
+            sq += float(xp.sum(x_hat))
+        del x_hat
+        if mttkrp:
+            t[i0:i1] = xp.reshape(xp.reshape(y, ((i1 - i0) * nj, -1)) @ c, (i1 - i0, nj, rank))
+        del y
+    return t, sq
+
+
+def _masked_mode3(tensor, mask, a_old, b_old, c_old, kr, rows: int):
+    """``Y_(ij,k)ᵀ KR`` of the E-step tensor of the factors entering the iteration, chunked."""
+    xp = get_namespace(tensor)
+    ni, nj, nk = tensor.shape
+    m3 = xp.zeros((nk, kr.shape[1]), dtype=tensor.dtype, device=device_of(tensor))
+    for i0 in range(0, ni, rows):
+        i1 = min(ni, i0 + rows)
+        y, x_hat = _filled_rows(tensor, mask, a_old, b_old, c_old, i0, i1)
+        del x_hat
+        m3 += xp.reshape(y, ((i1 - i0) * nj, nk)).T @ kr[i0 * nj:i1 * nj]
+        del y
+    return m3
+
+
 def reconstruct(weights, factors):
     """Full tensor ``Σ_r λ_r a_r ∘ b_r ∘ c_r`` of shape (I, J, K)."""
     xp = get_namespace(*factors)
@@ -197,24 +288,21 @@ def non_negative_cp_hals(
     dtype = tensor.dtype
     ni, nj, nk = tensor.shape
     rank = int(rank)
+    rows = chunk_rows(tensor.shape, to_numpy(xp.reshape(tensor, (-1,))[:1]).dtype.itemsize)
     if mask is not None:
         if backend_name(mask) != backend_name(tensor):
             mask = to_backend(mask, backend_name(tensor), _backend_like(tensor).device)
-        mask = xp.broadcast_to(xp.astype(mask, xp.bool), tensor.shape)
-        observed = xp.where(mask, tensor, xp.zeros_like(tensor))
-        if bool(xp.any(observed < 0)):
-            raise InvalidInputError("negative entries; the factorization is non-negative", field="tensor")
-        n_obs = float(xp.sum(xp.astype(mask, dtype)))
-        if n_obs == 0:
-            raise InvalidInputError("every entry is masked", field="mask")
-    else:
-        observed = tensor
-        if bool(xp.any(tensor < 0)):
-            raise InvalidInputError("negative entries; the factorization is non-negative", field="tensor")
-        n_obs = float(ni * nj * nk)
-    if not bool(xp.all(xp.isfinite(observed))):
+        if mask.dtype != xp.bool:
+            mask = xp.astype(mask, xp.bool)
+        # A view: a per-(animal, pair) mask stays (1, J, K) in memory.
+        mask = xp.broadcast_to(mask, tensor.shape)
+    negative, finite, total, norm_x2, n_obs = _scan_observed(tensor, mask, rows)
+    if negative:
+        raise InvalidInputError("negative entries; the factorization is non-negative", field="tensor")
+    if mask is not None and n_obs == 0:
+        raise InvalidInputError("every entry is masked", field="mask")
+    if not finite:
         raise InvalidInputError("NaN or inf in observed entries (mask them instead)", field="tensor")
-    norm_x2 = float(xp.sum(observed * observed))
     if norm_x2 == 0:
         raise InvalidInputError("the tensor is zero on all observed entries", field="tensor")
 
@@ -223,7 +311,7 @@ def non_negative_cp_hals(
         if init != "random":
             raise InvalidInputError(f"unknown init {init!r}; expected 'random' or a list of factors", field="init")
         np_dtype = to_numpy(xp.reshape(tensor, (-1,))[:1]).dtype
-        factors = _random_init(tensor, rank, rng, float(xp.sum(observed)) / n_obs, np_dtype)
+        factors = _random_init(tensor, rank, rng, total / n_obs, np_dtype)
     else:
         if len(init) == 2:  # (weights, factors), e.g. a tensorly CPTensor
             weights0, init = init
@@ -243,7 +331,7 @@ def non_negative_cp_hals(
                    for mode, f in enumerate(factors)]
     a, b, c = factors
 
-    x_mat = xp.reshape(observed, (ni * nj, nk))
+    x_mat = xp.reshape(tensor, (ni * nj, nk)) if mask is None else None
     errors: list[float] = []
     converged = False
     it = 0
@@ -251,17 +339,17 @@ def non_negative_cp_hals(
     for it in range(1, max_iter + 1):
         bar.update(1, rel_error=errors[-1] if errors else float("nan"))
         if mask is not None:
-            # E-step: fill unobserved entries with the current model; the error of the
-            # factors entering this iteration is measured on the observed entries.
-            x_hat = reconstruct(xp.ones(rank, dtype=dtype), [a, b, c])
-            resid = xp.where(mask, tensor - x_hat, xp.zeros_like(tensor))
+            # E-step, chunked: the unobserved entries take the current model; the error of
+            # the factors entering this iteration is measured on the observed entries.
+            t, sq = _masked_pass(tensor, mask, a, b, c, rows, error=it > 1)
             if it > 1:
-                errors.append(float(xp.sqrt(xp.sum(resid * resid)) / np.sqrt(norm_x2)))
+                errors.append(float(np.sqrt(sq) / np.sqrt(norm_x2)))
                 if len(errors) > 1 and abs(errors[-2] - errors[-1]) < tol:
                     converged = True
                     break
-            x_mat = xp.reshape(xp.where(mask, tensor, x_hat), (ni * nj, nk))
-        t = xp.reshape(x_mat @ c, (ni, nj, rank))
+            a_old, b_old = a * 1.0, b * 1.0  # the sweeps below update a and b in place
+        else:
+            t = xp.reshape(x_mat @ c, (ni, nj, rank))
         ctc = c.T @ c
         # Mode 1 (time windows).
         m1 = xp.sum(t * b[None, :, :], axis=1)
@@ -270,10 +358,15 @@ def non_negative_cp_hals(
         ata = a.T @ a
         m2 = xp.sum(t * a[:, None, :], axis=0)
         b = _hals_sweeps(b, m2, ata * ctc, n_inner)
+        del t
         # Mode 3 (pairs): one GEMM with the Khatri–Rao product of the new A, B.
         btb = b.T @ b
         kr = xp.reshape(a[:, None, :] * b[None, :, :], (ni * nj, rank))
-        m3 = x_mat.T @ kr
+        if mask is None:
+            m3 = x_mat.T @ kr
+        else:
+            # The E-step tensor is that of the factors entering the iteration (as for T).
+            m3 = _masked_mode3(tensor, mask, a_old, b_old, c, kr, rows)
         g3 = ata * btb
         c = _hals_sweeps(c, m3, g3, n_inner)
         if mask is None:
@@ -284,9 +377,8 @@ def non_negative_cp_hals(
                 break
     bar.close()
     if mask is not None and not converged:
-        x_hat = reconstruct(xp.ones(rank, dtype=dtype), [a, b, c])
-        resid = xp.where(mask, tensor - x_hat, xp.zeros_like(tensor))
-        errors.append(float(xp.sqrt(xp.sum(resid * resid)) / np.sqrt(norm_x2)))
+        _, sq = _masked_pass(tensor, mask, a, b, c, rows, mttkrp=False)
+        errors.append(float(np.sqrt(sq) / np.sqrt(norm_x2)))
     weights, factors = normalize_and_sort(xp.ones(rank, dtype=dtype), [a, b, c], sort_mode)
     return NTFResult(weights, factors, errors, it, converged)
 

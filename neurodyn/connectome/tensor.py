@@ -22,8 +22,6 @@ from neurodyn.connectome.affinity import MAD_TO_SD, pair_coverage, window_bounds
 from neurodyn.errors import InvalidInputError, MemoryBudgetError
 
 GIB = 1024**3
-# The factorization keeps the data, the mask, an imputed copy and a reconstruction.
-NTF_WORKING_COPIES = 4
 #: Chance levels :func:`affinity_tensor` can subtract.
 CHANCE = ("none", "independent", "median")
 
@@ -54,21 +52,29 @@ def n_pairs_for(n_pairs: int) -> int:
     return n
 
 
-def tensor_memory_bytes(n_windows: int, n_animals: int, n_neurons: int, dtype: Any = np.float32,
-                        copies: int = NTF_WORKING_COPIES) -> int:
-    """Bytes the tensor and its factorization working copies need."""
-    n_pairs = n_neurons * (n_neurons - 1) // 2
-    return int(n_windows) * int(n_animals) * n_pairs * np.dtype(dtype).itemsize * copies
+def tensor_memory_bytes(n_windows: int, n_animals: int, n_neurons: int, dtype: Any = np.float32, *,
+                        rank: int = 20, n_time: int | None = None) -> int:
+    """Bytes the largest step holding the tensor needs (building it, or reading and fitting
+    it with a full mask), with headroom: the memory model of
+    :mod:`neurodyn.connectome.memory` (:func:`~neurodyn.connectome.memory.tensor_stages`).
+    ``rank`` (the largest rank fitted) enters only the factor-sized terms; ``n_time`` adds
+    the cohort and its per-animal intermediates to the building step."""
+    from neurodyn.connectome.memory import HEADROOM, tensor_stages
+
+    stages = tensor_stages(n_windows, n_animals, n_neurons, dtype=dtype, rank=rank, n_time=n_time)
+    return int(HEADROOM * max(stages.values()))
 
 
-def check_memory(n_windows: int, n_animals: int, n_neurons: int, dtype: Any, max_memory_gb: float) -> int:
-    """Raise :class:`MemoryBudgetError` before allocating if the request is over budget."""
-    need = tensor_memory_bytes(n_windows, n_animals, n_neurons, dtype)
+def check_memory(n_windows: int, n_animals: int, n_neurons: int, dtype: Any, max_memory_gb: float, *,
+                 rank: int = 20, n_time: int | None = None) -> int:
+    """Raise :class:`MemoryBudgetError` before allocating if the request is over budget
+    (:func:`tensor_memory_bytes`); return the bytes needed."""
+    need = tensor_memory_bytes(n_windows, n_animals, n_neurons, dtype, rank=rank, n_time=n_time)
     if need > max_memory_gb * GIB:
         raise MemoryBudgetError(
             f"the affinity tensor ({n_windows} windows × {n_animals} animals × "
-            f"{n_neurons * (n_neurons - 1) // 2} pairs, {np.dtype(dtype).name}) and the factorization's working "
-            f"copies need {need / GIB:.2f} GiB > budget {max_memory_gb} GiB; raise connectome.stride_s, "
+            f"{n_neurons * (n_neurons - 1) // 2} pairs, {np.dtype(dtype).name}), its mask and the factorization "
+            f"need {need / GIB:.2f} GiB > budget {max_memory_gb} GiB; raise connectome.stride_s, "
             "lower the number of neurons or raise max_memory_gb", field="max_memory_gb")
     return need
 

@@ -41,7 +41,9 @@ rule connectome_rank_fit:
         "results/benchmarks/connectome/{dataset}/rank{cx_rank}_restart{cx_restart}.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=lambda wildcards, input, attempt: rank_fit_mem_mb(
+            input[0], int(wildcards.cx_rank), attempt
+        ),
         runtime=20,
         gpu=GPUS,
     params:
@@ -82,7 +84,7 @@ rule connectome_ntf:
         "results/logs/connectome/{dataset}/ntf.log",
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=lambda wildcards, input, attempt: ntf_result_mem_mb(input.sweep, attempt),
         runtime=5,
         gpu=GPUS,
     params:

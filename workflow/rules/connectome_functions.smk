@@ -1,5 +1,5 @@
 # Settings, input functions and seeds of the connectome rules (kept apart for --lint).
-
+from neurodyn.connectome.memory import ntf_result_mem_mb, rank_fit_mem_mb
 
 CX = config["connectome"]
 CX_RANKS = [int(r) for r in CX["ranks"]]
