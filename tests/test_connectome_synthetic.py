@@ -43,7 +43,9 @@ def test_pipeline_recovers_planted_components_and_communities():
     # Realistic noise: Poisson spikes, GCaMP kernel, additive noise, 2 Hz frames, missing neurons.
     recs, truth = planted_community_cohort(3, 24, 1800, 2.0, random_state=1)
     cohort = build_cohort(recs, min_animals=1)
-    aff = affinity_tensor(cohort, window_s=40, stride_s=20)
+    # The windowed cosine with the median chance level: the setting that reaches the method's
+    # recovery targets on this generator (the per-time-point default does not; docs/connectome.md).
+    aff = affinity_tensor(cohort, window_s=40, stride_s=20, method="windowed_cosine", chance="median")
     assert not aff["mask"].values.all()
     fit = ntf_to_dataset(fit_affinity(aff, 3, max_iter=300, tol=1e-6, random_state=0), aff)
     communities = component_communities(fit, random_state=0, max_blocks=6)

@@ -1,7 +1,7 @@
 """Schema defaults of ``connectome`` equal the defaults of the library calls they feed."""
 
 from defaults_sync import assert_defaults_match, schema_defaults
-from neurodyn.connectome.affinity import differential_affinity
+from neurodyn.connectome.affinity import differential_affinity, windowed_cosine_affinity
 from neurodyn.connectome.communities import WeightedSBM, component_communities, weighted_sbm
 from neurodyn.connectome.crossval import RankSweep, heldout_mask, rank_sweep
 from neurodyn.connectome.ntf import NTF, non_negative_cp_hals
@@ -18,8 +18,9 @@ SWEEP = {"ranks", "restarts", "heldout_fraction", "selection", "n_se", "similari
 # (library callable, schema keys it receives, schema key -> parameter where they differ);
 # the same keys as workflow/rules/connectome_functions.smk hands them over.
 FEEDS = [
-    (affinity_tensor, {"affinity", "window_s", "stride_s", "dtype", "chance"}, {"affinity": "method"}),
-    (differential_affinity, {"smooth_s", "saturation", "normalize"}, {}),
+    (affinity_tensor, {"affinity", "window_s", "stride_s", "dtype", "chance", "min_coverage"}, {"affinity": "method"}),
+    (differential_affinity, {"smooth_s", "saturation"}, {}),
+    (windowed_cosine_affinity, {"smooth_s", "saturation"}, {}),
     (non_negative_cp_hals, {"max_iter", "tol", "n_inner"}, {}),
     (NTF, {"max_iter", "tol", "n_inner"}, {}),
     (select_from_fits, {"selection", "n_se", "similarity_threshold", "elbow_fraction", "rank"},

@@ -1,13 +1,14 @@
 """Dynamic functional connectomes (Dyballa et al., ICLR 2024).
 
-Calcium traces → time-resolved differential affinities → a window × animal × pair
-tensor (with a mask for missing neurons) → masked non-negative CP by HALS → rank chosen by
+Calcium traces → per-time-point differential affinities, averaged in windows → a window ×
+animal × pair tensor (with a per-window mask for missing neurons and untracked frames) → masked non-negative CP by HALS → rank chosen by
 an ensemble of restarts → weighted communities per component (a weighted stochastic
 nested block model chosen by description length; Louvain and Leiden as baselines).
 """
 
-from neurodyn.connectome.affinity import (AFFINITIES, correlation_affinity, differential_affinity,
-                                          robust_derivative, window_bounds, windowed_affinity)
+from neurodyn.connectome.affinity import (AFFINITIES, correlation_affinity, differential_affinity, pair_coverage,
+                                          robust_derivative, tracked_frames, window_bounds, windowed_affinity,
+                                          windowed_cosine_affinity)
 from neurodyn.connectome.communities import (METHODS, MODELS, BlockCapWarning, SBMFit, WeightedSBM,
                                              community_strength, compare_methods, component_communities,
                                              component_graph, description_length, detect_communities, leiden,
@@ -33,5 +34,5 @@ __all__ = [
     "louvain", "match_components", "non_negative_cp_hals", "ntf_to_dataset", "pair_index",
     "planted_community_cohort", "planted_factors", "planted_recovery", "rank_summary", "reconstruct",
     "robust_derivative", "select_rank", "similarity", "sweep_metrics", "tensor_memory_bytes", "to_cptensor", "weighted_sbm",
-    "window_bounds", "windowed_affinity",
+    "window_bounds", "windowed_affinity", "windowed_cosine_affinity", "pair_coverage", "tracked_frames",
 ]

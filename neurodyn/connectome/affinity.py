@@ -1,20 +1,41 @@
-"""Time-resolved pairwise affinities between neurons, averaged in sliding windows.
+"""Pairwise affinities between neurons, per time point, aggregated in sliding windows.
 
-Two named affinities (Dyballa et al., ICLR 2024, §3):
+Three named affinities (Dyballa et al., ICLR 2024, §3).  All work on the frames where a
+neuron was *tracked* (finite trace, in a run of at least :data:`MIN_RUN` consecutive
+tracked frames); untracked frames are never interpolated, and nothing is computed across
+them.
 
-``differential`` (default)
-    Smooth each trace and differentiate it, ``g_i(t) = d/dt (G_σ * x_i)(t)``, scale each
-    neuron robustly, ``ĝ_i = g_i / (1.4826 · MAD(g_i))``, and take the positive part of the
-    product, ``a_ij(t) = max(ĝ_i(t) ĝ_j(t), 0)``: high when two neurons rise *or* fall
-    together, zero when they move in opposite directions.  Optionally saturated,
-    ``a ← c · tanh(a / c)``, so single large transients do not dominate a window.
-    Because ``max(uv, 0) = u⁺v⁺ + u⁻v⁻`` (``u⁺ = max(u, 0)``, ``u⁻ = max(−u, 0)``), the
-    unsaturated window mean is two matrix products per window.
+``differential`` (default, the paper's instantaneous affinity)
+    Smooth each tracked run of a trace and differentiate it,
+    ``g_i(t) = d/dt (G_σ * x_i)(t)`` (derivative of a Gaussian of width ``smooth_s``, run
+    by run), scale each neuron robustly over its tracked frames,
+    ``ĝ_i = g_i / (1.4826 · MAD(g_i))``, and take, **at every time point** where both
+    neurons are tracked, the positive part of the product,
+
+        a_ij(t) = max(ĝ_i(t) ĝ_j(t), 0),
+
+    optionally saturated, ``a_ij(t) ← c · tanh(a_ij(t) / c)`` (``saturation = c``), so single
+    large transients do not dominate.  High when two neurons rise *or* fall together at
+    ``t``, zero when they move in opposite directions.  Only then is it aggregated to the
+    tensor's time axis: the window value is the mean of ``a_ij(t)`` over the window's
+    frames where both are tracked, ``A_ij(w) = Σ_{t∈w} v_i v_j a_ij(t) / Σ_{t∈w} v_i v_j``
+    (``v`` = tracked).  Unsaturated, ``max(uv, 0) = u⁺v⁺ + u⁻v⁻`` makes each window two
+    matrix products.
+
+``windowed_cosine`` (the earlier default, kept as an option)
+    The cosine of the positive-part products over a window,
+    ``Σ_t (ĝ_i⁺ĝ_j⁺ + ĝ_i⁻ĝ_j⁻) / sqrt(Σ_t ĝ_i² · Σ_t ĝ_j²)`` (sums over the frames of
+    the window where both are tracked; saturation, if any, applied to ``ĝ``): in [0, 1],
+    whether two neurons move together in the window, not how much.
 
 ``correlation`` (baseline)
-    Pearson correlation of the raw traces within each window, clipped at 0.
+    Pearson correlation of the raw traces within each window over the frames where both
+    are tracked, clipped at 0.
 
-Both return, per animal, an array ``(n_windows, N, N)``, symmetric and non-negative.
+Each returns, per animal, an array ``(n_windows, N, N)``, symmetric and non-negative, with
+0 where a pair has no jointly tracked frame in a window; :func:`pair_coverage` gives the
+fraction of each window's frames where both neurons are tracked, from which
+:func:`neurodyn.connectome.tensor.affinity_tensor` builds its per-window mask.
 """
 
 from __future__ import annotations
@@ -27,19 +48,21 @@ from scipy.ndimage import gaussian_filter1d
 from neurodyn.errors import InvalidInputError
 
 MAD_TO_SD = 1.4826
+#: Shortest run of consecutive finite frames that counts as tracked (a derivative needs two).
+MIN_RUN = 2
 
 
 def window_bounds(n_time: int, sampling_rate_hz: float, window_s: float, stride_s: float) -> np.ndarray:
     """Frame bounds ``(n_windows, 2)`` (start inclusive, stop exclusive) of sliding windows.
 
-    Windows of ``round(window_s · fs)`` frames every ``round(stride_s · fs)`` frames; the last
-    window ends at or before ``n_time``.
+    Windows of ``round(window_s · fs)`` frames (at least 1: a one-frame window is the
+    per-time-point affinity itself) every ``round(stride_s · fs)`` frames; the last window
+    ends at or before ``n_time``.
     """
     width = int(round(window_s * sampling_rate_hz))
     step = int(round(stride_s * sampling_rate_hz))
-    if width < 2:
-        raise InvalidInputError(f"{window_s!r} s is fewer than 2 frames at {sampling_rate_hz} Hz",
-                                field="window_s")
+    if width < 1:
+        raise InvalidInputError(f"{window_s!r} s is under one frame at {sampling_rate_hz} Hz", field="window_s")
     if step < 1:
         raise InvalidInputError(f"{stride_s!r} s is under one frame at {sampling_rate_hz} Hz", field="stride_s")
     if width > n_time:
@@ -49,16 +72,20 @@ def window_bounds(n_time: int, sampling_rate_hz: float, window_s: float, stride_
     return np.stack([starts, starts + width], axis=1)
 
 
-def _fill_gaps(traces: np.ndarray) -> np.ndarray:
-    """Linear interpolation over NaN frames of each column (columns all-NaN become 0)."""
-    out = np.array(traces, dtype=np.float64)
-    t = np.arange(out.shape[0])
-    for j in range(out.shape[1]):
-        bad = np.isnan(out[:, j])
-        if bad.all():
-            out[:, j] = 0.0
-        elif bad.any():
-            out[bad, j] = np.interp(t[bad], t[~bad], out[~bad, j])
+def _runs(ok: np.ndarray) -> list[tuple[int, int]]:
+    """``(start, stop)`` of the runs of True in a 1-d bool array."""
+    edges = np.diff(np.concatenate([[0], ok.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
+
+
+def tracked_frames(traces: np.ndarray, min_run: int = MIN_RUN) -> np.ndarray:
+    """Bool ``(T, N)``: finite frames in runs of at least ``min_run`` consecutive finite frames."""
+    finite = np.isfinite(np.asarray(traces, dtype=np.float64))
+    out = finite.copy()
+    for j in np.flatnonzero(~finite.all(axis=0)):
+        for a, b in _runs(finite[:, j]):
+            if b - a < min_run:
+                out[a:b, j] = False
     return out
 
 
@@ -66,76 +93,174 @@ def robust_derivative(traces: np.ndarray, sampling_rate_hz: float, smooth_s: flo
     """Smoothed time derivative scaled by its MAD: ``ĝ`` of the module doc, shape (T, N).
 
     The derivative of a Gaussian of width ``smooth_s`` (seconds) smooths and differentiates
-    in one step; units are 1/s before scaling.  Constant neurons get ĝ = 0.
+    in one step, on each tracked run separately (edges: nearest value), so no information
+    crosses an untracked gap; units are 1/s before scaling.  Untracked frames
+    (:func:`tracked_frames`) are NaN.  The MAD is taken over the tracked frames; neurons
+    flat most of the time fall back to the SD, constant neurons get ĝ = 0.
     """
-    x = _fill_gaps(traces)
+    x = np.asarray(traces, dtype=np.float64)
+    valid = tracked_frames(x)
     sigma = max(smooth_s * sampling_rate_hz, 0.5)
-    g = gaussian_filter1d(x, sigma=sigma, axis=0, order=1, mode="nearest") * sampling_rate_hz
-    mad = MAD_TO_SD * np.median(np.abs(g - np.median(g, axis=0)), axis=0)
-    # MAD is 0 for neurons that are flat most of the time; fall back to the SD there.
-    sd = g.std(axis=0)
+    g = np.full(x.shape, np.nan)
+    full = valid.all(axis=0)
+    if full.any():
+        g[:, full] = gaussian_filter1d(x[:, full], sigma=sigma, axis=0, order=1, mode="nearest")
+    for j in np.flatnonzero(~full):
+        for a, b in _runs(valid[:, j]):
+            g[a:b, j] = gaussian_filter1d(x[a:b, j], sigma=sigma, order=1, mode="nearest")
+    g *= sampling_rate_hz
+    mad, sd = np.zeros(x.shape[1]), np.zeros(x.shape[1])
+    for j in range(x.shape[1]):
+        gj = g[valid[:, j], j]
+        if gj.size:
+            mad[j] = MAD_TO_SD * np.median(np.abs(gj - np.median(gj)))
+            sd[j] = gj.std()
     scale = np.where(mad > 1e-12 * (sd + 1e-300), mad, sd)
-    return np.divide(g, scale, out=np.zeros_like(g), where=scale > 0)
+    out = np.divide(g, scale, out=np.zeros_like(g), where=scale > 0)
+    out[~valid] = np.nan
+    return out
+
+
+def _check_saturation(saturation) -> None:
+    if saturation is not None and not saturation > 0:
+        raise InvalidInputError(f"{saturation!r}, expected a positive number or null", field="saturation")
+
+
+def _need_two_frames(windows: np.ndarray, method: str) -> None:
+    if len(windows) and int((windows[:, 1] - windows[:, 0]).min()) < 2:
+        raise InvalidInputError(f"the {method} affinity needs windows of at least 2 frames", field="window_s")
+
+
+def pair_coverage(traces: np.ndarray, windows: np.ndarray) -> np.ndarray:
+    """Fraction ``(n_windows, N, N)`` of each window's frames where both neurons are tracked."""
+    v = tracked_frames(traces).astype(np.float64)
+    out = np.empty((len(windows), v.shape[1], v.shape[1]))
+    for w, (a, b) in enumerate(windows):
+        out[w] = v[a:b].T @ v[a:b] / (b - a)
+    return out
+
+
+def _check_chance(chance: str, saturation) -> None:
+    if chance not in ("none", "independent"):
+        raise InvalidInputError(f"{chance!r}, expected 'none' or 'independent'", field="chance")
+    if chance == "independent" and saturation is not None:
+        raise InvalidInputError("the independence chance level has a closed form only without saturation; "
+                                "set saturation to null or chance to 'none'", field="chance")
 
 
 def differential_affinity(traces: np.ndarray, sampling_rate_hz: float, windows: np.ndarray, *,
                           smooth_s: float = 1.0, saturation: float | None = None,
-                          normalize: str = "window") -> np.ndarray:
-    """Window-mean differential affinity ``(n_windows, N, N)`` (see module doc).
+                          chance: str = "none") -> np.ndarray:
+    """The paper's instantaneous differential affinity, window means ``(n_windows, N, N)``.
 
-    ``normalize='window'`` divides the window sum by ``sqrt(Σ_t ĝ_i² · Σ_t ĝ_j²)``, so the
-    affinity measures *whether* two neurons move together in the window, in [0, 1] (1 when
-    their derivatives are positively proportional, 0 when opposite), not how much each
-    moves; without it (``'none'``) a neuron that is merely more active in a window raises
-    its affinity to every other neuron.
+    ``a_ij(t) = max(ĝ_i(t) ĝ_j(t), 0)`` at every frame where both neurons are tracked
+    (saturated to ``c · tanh(a / c)`` with ``saturation = c``), averaged over those frames of
+    each window (module doc).  0 where a pair has no jointly tracked frame in a window.
+
+    ``chance='independent'`` subtracts, per pair and window, what two *independent*
+    neurons with the same derivatives in the window would score,
+    ``m⁺_i m⁺_j + m⁻_i m⁻_j`` (``m±`` the window means of ``ĝ±`` over the jointly tracked
+    frames), and clips at 0: what remains is co-movement beyond the neurons' activity levels
+    (a covariance of the positive and negative parts).  It uses no other pair, so
+    co-activation shared by all pairs stays.
     """
-    if normalize not in ("window", "none"):
-        raise InvalidInputError(f"{normalize!r}, expected 'window' or 'none'", field="normalize")
-    if saturation is not None and not saturation > 0:
-        raise InvalidInputError(f"{saturation!r}, expected a positive number or null", field="saturation")
+    _check_saturation(saturation)
+    _check_chance(chance, saturation)
     g = robust_derivative(traces, sampling_rate_hz, smooth_s)
-    if saturation is not None:
-        # Saturate the scaled derivative so single large transients do not dominate.
-        g = saturation * np.tanh(g / saturation)
+    valid = ~np.isnan(g)
+    g = np.where(valid, g, 0.0)
+    v = valid.astype(np.float64)
     n = g.shape[1]
     out = np.empty((len(windows), n, n))
     gp, gm = np.maximum(g, 0.0), np.maximum(-g, 0.0)
     for w, (a, b) in enumerate(windows):
-        prod = gp[a:b].T @ gp[a:b] + gm[a:b].T @ gm[a:b]
-        if normalize == "window":
-            energy = np.sqrt((g[a:b] ** 2).sum(axis=0))
-            denom = np.outer(energy, energy)
-            out[w] = np.divide(prod, denom, out=np.zeros_like(prod), where=denom > 0)
+        count = v[a:b].T @ v[a:b]
+        if saturation is None:
+            total = gp[a:b].T @ gp[a:b] + gm[a:b].T @ gm[a:b]
         else:
-            out[w] = prod / (b - a)
+            # Untracked frames hold ĝ = 0, so their products are 0 and add nothing.
+            prod = np.maximum(g[a:b, :, None] * g[a:b, None, :], 0.0)
+            total = (saturation * np.tanh(prod / saturation)).sum(axis=0)
+        out[w] = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+        if chance == "independent":
+            inv = np.divide(1.0, count, out=np.zeros_like(count), where=count > 0)
+            mp = gp[a:b].T @ v[a:b] * inv  # [i, j]: mean of ĝ_i⁺ over the frames where j is tracked too
+            mm = gm[a:b].T @ v[a:b] * inv
+            out[w] = np.maximum(out[w] - mp * mp.T - mm * mm.T, 0.0)
+    return out
+
+
+def windowed_cosine_affinity(traces: np.ndarray, sampling_rate_hz: float, windows: np.ndarray, *,
+                             smooth_s: float = 1.0, saturation: float | None = None) -> np.ndarray:
+    """Window cosine of the positive-part derivative products ``(n_windows, N, N)``.
+
+    ``Σ_t (ĝ_i⁺ĝ_j⁺ + ĝ_i⁻ĝ_j⁻) / sqrt(Σ_t ĝ_i² · Σ_t ĝ_j²)`` over the window's frames where
+    both neurons are tracked: in [0, 1], 1 when their derivatives are positively
+    proportional, 0 when opposite.  ``saturation = c`` replaces ``ĝ`` by ``c · tanh(ĝ / c)``.
+    """
+    _check_saturation(saturation)
+    _need_two_frames(windows, "windowed_cosine")
+    g = robust_derivative(traces, sampling_rate_hz, smooth_s)
+    valid = ~np.isnan(g)
+    g = np.where(valid, g, 0.0)
+    if saturation is not None:
+        g = saturation * np.tanh(g / saturation)
+    v = valid.astype(np.float64)
+    n = g.shape[1]
+    out = np.empty((len(windows), n, n))
+    gp, gm, g2 = np.maximum(g, 0.0), np.maximum(-g, 0.0), g**2
+    for w, (a, b) in enumerate(windows):
+        prod = gp[a:b].T @ gp[a:b] + gm[a:b].T @ gm[a:b]
+        energy = g2[a:b].T @ v[a:b]  # [i, j]: Σ_t ĝ_i² over the frames where j is tracked too
+        denom = np.sqrt(energy * energy.T)
+        out[w] = np.divide(prod, denom, out=np.zeros_like(prod), where=denom > 0)
     return out
 
 
 def correlation_affinity(traces: np.ndarray, sampling_rate_hz: float, windows: np.ndarray) -> np.ndarray:
     """Window Pearson correlation of the traces clipped at 0, ``(n_windows, N, N)``.
 
-    Constant neurons within a window have correlation 0.
+    Over the frames of the window where both neurons are tracked (pairwise complete);
+    neurons constant there have correlation 0.
     """
-    x = _fill_gaps(traces)
+    _need_two_frames(windows, "correlation")
+    x = np.asarray(traces, dtype=np.float64)
+    valid = tracked_frames(x)
+    v = valid.astype(np.float64)
     n = x.shape[1]
     out = np.empty((len(windows), n, n))
     for w, (a, b) in enumerate(windows):
-        seg = x[a:b] - x[a:b].mean(axis=0)
-        norm = np.sqrt((seg**2).sum(axis=0))
-        z = np.divide(seg, norm, out=np.zeros_like(seg), where=norm > 0)
-        out[w] = np.maximum(z.T @ z, 0.0)
+        vw = v[a:b]
+        cnt = vw.sum(axis=0)
+        seg = np.where(valid[a:b], x[a:b], 0.0)
+        mean = np.divide(seg.sum(axis=0), cnt, out=np.zeros(n), where=cnt > 0)
+        seg = np.where(valid[a:b], seg - mean, 0.0)  # centred per neuron, so sums are small
+        count = vw.T @ vw
+        sx = seg.T @ vw                # [i, j]: Σ x_i over the frames where j is tracked too
+        sxx = (seg**2).T @ vw
+        sxy = seg.T @ seg
+        inv = np.divide(1.0, count, out=np.zeros_like(count), where=count > 0)
+        cov = sxy - sx * sx.T * inv
+        var = np.maximum(sxx - sx**2 * inv, 0.0)
+        denom = np.sqrt(var * var.T)
+        ok = (denom > 1e-12 * (np.sqrt(sxx * sxx.T) + 1e-300)) & (count > 1)
+        out[w] = np.maximum(np.divide(cov, denom, out=np.zeros_like(cov), where=ok), 0.0)
     return out
 
 
 AFFINITIES: dict[str, Callable[..., np.ndarray]] = {
     "differential": differential_affinity,
+    "windowed_cosine": windowed_cosine_affinity,
     "correlation": correlation_affinity,
 }
 
 
 def windowed_affinity(traces: np.ndarray, sampling_rate_hz: float, windows: np.ndarray,
                       method: str = "differential", **params) -> np.ndarray:
-    """Dispatch to the affinity named ``method`` (a key of :data:`AFFINITIES`)."""
+    """Dispatch to the affinity named ``method`` (a key of :data:`AFFINITIES`).
+
+    ``traces`` is ``(time, neuron)``, NaN on untracked frames.
+    """
     if method not in AFFINITIES:
         raise InvalidInputError(f"unknown affinity {method!r}; expected one of {sorted(AFFINITIES)}",
                                 field="affinity")

@@ -533,7 +533,9 @@ def fit_affinity(affinity, rank: int, **kwargs) -> NTFResult:
 
     be = Backend(kwargs.pop("backend", "numpy"), kwargs.pop("device", "cpu"))
     x = be.asarray(np.asarray(affinity["affinity"].values))
-    mask = np.asarray(affinity["mask"].values, dtype=bool)[None, :, :]
+    # The mask is (window, animal, pair), or (animal, pair) in files written before the per-window mask.
+    mask = affinity["mask"].broadcast_like(affinity["affinity"]).transpose(*affinity["affinity"].dims)
+    mask = np.asarray(mask.values, dtype=bool)
     res = non_negative_cp_hals(x, rank, mask=None if mask.all() else be.asarray(mask), **kwargs)
     return res.to_numpy()
 

@@ -4,8 +4,10 @@ For a cohort (dims ``animal, time, neuron``; ``traces`` NaN where an animal lack
 neuron; bool ``present``), the tensor entry ``A[w, a, p]`` is the window-``w`` mean affinity
 of animal ``a`` for pair ``p = (i, j)``, ``i < j`` (the upper triangle, ``P = N(N−1)/2``;
 symmetry comes for free).  A pair is observed in an animal only if both neurons are
-present there: unobserved entries are *masked* (``mask = False``) and hold 0 only as a
-placeholder, never read by the factorization (Dyballa et al., ICLR 2024, §3).
+present there, and in window ``w`` only if both were tracked together on at least
+``min_coverage`` of its frames: unobserved entries are *masked* (``mask = False``, a
+full-shape ``(window, animal, pair)`` mask) and hold 0 only as a placeholder, never read
+by the factorization (Dyballa et al., ICLR 2024, §3).
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from neurodyn.connectome.affinity import window_bounds, windowed_affinity
+from neurodyn.connectome.affinity import MAD_TO_SD, pair_coverage, window_bounds, windowed_affinity
 from neurodyn.errors import InvalidInputError, MemoryBudgetError
 
 GIB = 1024**3
+#: Chance levels :func:`affinity_tensor` can subtract.
+CHANCE = ("none", "independent", "median")
 
 
 def pair_index(n_neurons: int) -> tuple[np.ndarray, np.ndarray]:
@@ -87,48 +91,62 @@ def _check_cohort(cohort: xr.Dataset) -> None:
 
 def affinity_tensor(cohort: xr.Dataset, *, method: str = "differential", window_s: float = 40.0,
                     stride_s: float = 20.0, dtype: Any = "float32", max_memory_gb: float = 8.0,
-                    chance: str = "median", chance_mads: float = 0.0, params: Mapping[str, Any] | None = None) -> xr.Dataset:
-    """Window × animal × pair affinity tensor of a cohort.
+                    chance: str = "none", chance_mads: float = 0.0, min_coverage: float = 0.5,
+                    params: Mapping[str, Any] | None = None) -> xr.Dataset:
+    """Window × animal × pair affinity tensor of a cohort, with its per-window mask.
 
     Parameters
     ----------
     cohort : xarray.Dataset
-        dims ``(animal, time, neuron)``, ``traces`` (NaN where absent), optional bool
-        ``present (animal, neuron)`` (default: a neuron is present where not all NaN),
-        attr ``sampling_rate_hz``.
+        dims ``(animal, time, neuron)``, ``traces`` (NaN where absent or on frames where a
+        neuron was not tracked), optional bool ``present (animal, neuron)`` (default: a
+        neuron is present where not all NaN), attr ``sampling_rate_hz``.
     method : str
-        Affinity name (``differential`` or ``correlation``).
+        Affinity name (:data:`neurodyn.connectome.affinity.AFFINITIES`): ``differential``
+        (the per-time-point affinity averaged in windows), ``windowed_cosine`` or
+        ``correlation``.
     window_s, stride_s : float
         Window length and step, seconds (defaults: the pipeline's 40 s windows every 20 s).
     dtype : numpy dtype (or its name) of the tensor, ``"float32"`` by default.
     max_memory_gb : float
         Budget checked before allocating (see :func:`check_memory`).
-    chance : ``"median"`` or ``"none"``
-        ``median`` subtracts, per window and animal, the median affinity over the observed
-        pairs and clips at 0: most pairs are unrelated at any time, so the median is the
-        chance level of the affinity, and what remains is co-movement above chance.  This
-        keeps the chance floor (a near-constant offset on every pair) out of the
-        components.
+    chance : ``"none"``, ``"independent"`` or ``"median"``
+        Chance level subtracted, then clipped at 0.  ``none`` (default) subtracts nothing.
+        ``independent`` (``differential`` only, unsaturated): per pair and window, what two
+        independent neurons with the same derivatives would score (see
+        :func:`neurodyn.connectome.affinity.differential_affinity`); it uses no other pair.
+        ``median``: per window and animal, the median affinity over the observed entries;
+        it also erases co-activation shared by most pairs, such as brain-wide states
+        (``docs/connectome.md``, Affinity, gives the recovery numbers of each).
     chance_mads : float
         With ``chance='median'``, also subtract this many robust SDs (1.4826 MAD over
-        pairs) of the window's affinities: the positive part of pure chance fluctuations
-        would otherwise leave a floor of about 0.4 SD on every pair, which no amount of
-        data averages away.
-    params : extra keyword arguments of the affinity (``smooth_s``, ``saturation``,
-        ``normalize``).
+        the observed entries) of the window's affinities.
+    min_coverage : float in (0, 1]
+        An entry ``(window, animal, pair)`` is observed when both neurons are present in
+        the animal and tracked together on at least this fraction of the window's frames;
+        otherwise it is masked (its value, 0, is a placeholder the factorization never
+        reads).  Observed entries average the affinity over the jointly tracked frames only.
+    params : extra keyword arguments of the affinity (``smooth_s``, ``saturation``).
 
     Returns
     -------
     xarray.Dataset
-        ``affinity (window, animal, pair)`` with entries of unobserved pairs = 0,
-        ``mask (animal, pair)`` bool, ``present (animal, neuron)``, coords ``window``,
+        ``affinity (window, animal, pair)`` with masked entries = 0, ``mask (window,
+        animal, pair)`` bool (the full-shape mask of :func:`neurodyn.connectome.ntf.NTF`),
+        ``pair_present (animal, pair)`` (both neurons present in the animal),
+        ``present (animal, neuron)``, coords ``window``,
         ``window_start_s``/``window_center_s``/``window_end_s`` (window), ``pair_i``/``pair_j``
-        (pair; neuron names), ``neuron``, ``animal``; attrs ``method``, ``window_s``,
-        ``stride_s``, ``sampling_rate_hz``.
+        (pair; neuron names), ``neuron``, ``animal``; attrs ``method``, ``chance``,
+        ``min_coverage``, ``window_s``, ``stride_s``, ``sampling_rate_hz``, ``n_neurons``.
     """
     _check_cohort(cohort)
-    if chance not in ("median", "none"):
-        raise InvalidInputError(f"{chance!r}, expected 'median' or 'none'", field="chance")
+    if chance not in CHANCE:
+        raise InvalidInputError(f"{chance!r}, expected one of {CHANCE}", field="chance")
+    if chance == "independent" and method != "differential":
+        raise InvalidInputError(f"chance='independent' applies to the differential affinity, not {method!r}",
+                                field="chance")
+    if not 0 < float(min_coverage) <= 1:
+        raise InvalidInputError(f"{min_coverage!r}, expected a fraction in (0, 1]", field="min_coverage")
     fs = float(cohort.attrs["sampling_rate_hz"])
     n_animals, n_time, n_neurons = cohort["traces"].shape
     if n_neurons < 2:
@@ -143,22 +161,31 @@ def affinity_tensor(cohort: xr.Dataset, *, method: str = "differential", window_
     windows = window_bounds(n_time, fs, window_s, stride_s)
     ii, jj = pair_index(n_neurons)
     tensor = np.zeros((len(windows), n_animals, ii.size), dtype=dtype)
-    mask = present[:, ii] & present[:, jj]
+    pair_present = present[:, ii] & present[:, jj]
+    mask = np.zeros(tensor.shape, dtype=bool)
     for a in range(n_animals):
         keep = np.flatnonzero(present[a])
         if keep.size < 2:
             continue
-        aff = windowed_affinity(traces[a][:, keep], fs, windows, method, **dict(params or {}))
-        full = np.zeros((len(windows), n_neurons, n_neurons))
-        full[:, keep[:, None], keep[None, :]] = aff
-        vals = full[:, ii, jj]
+        local = np.full(n_neurons, -1)
+        local[keep] = np.arange(keep.size)
+        pairs = np.flatnonzero(pair_present[a])
+        li, lj = local[ii[pairs]], local[jj[pairs]]
+        x = traces[a][:, keep]
+        extra = {"chance": "independent"} if chance == "independent" else {}
+        vals = windowed_affinity(x, fs, windows, method, **dict(params or {}), **extra)[:, li, lj]
+        observed = pair_coverage(x, windows)[:, li, lj] >= min_coverage - 1e-12
+        vals = np.where(observed, vals, 0.0)
         if chance == "median":
-            obs = vals[:, mask[a]]
-            level = np.median(obs, axis=1, keepdims=True)
-            spread = 1.4826 * np.median(np.abs(obs - level), axis=1, keepdims=True)
-            vals = np.maximum(vals - level - chance_mads * spread, 0.0)
-        tensor[:, a, :] = vals
-    tensor[:, ~mask] = 0
+            for w in range(len(windows)):
+                obs = vals[w, observed[w]]
+                if obs.size == 0:
+                    continue
+                level = np.median(obs)
+                spread = MAD_TO_SD * np.median(np.abs(obs - level))
+                vals[w] = np.where(observed[w], np.maximum(vals[w] - level - chance_mads * spread, 0.0), 0.0)
+        tensor[:, a, pairs] = vals
+        mask[:, a, pairs] = observed
     time = np.asarray(cohort["time"].values, dtype=np.float64) if "time" in cohort.coords else np.arange(n_time) / fs
     start_s = time[windows[:, 0]]
     end_s = time[windows[:, 1] - 1] + 1.0 / fs
@@ -166,7 +193,8 @@ def affinity_tensor(cohort: xr.Dataset, *, method: str = "differential", window_
     ds = xr.Dataset(
         {
             "affinity": (("window", "animal", "pair"), tensor),
-            "mask": (("animal", "pair"), mask),
+            "mask": (("window", "animal", "pair"), mask),
+            "pair_present": (("animal", "pair"), pair_present),
             "present": (("animal", "neuron"), present),
         },
         coords={
@@ -180,7 +208,8 @@ def affinity_tensor(cohort: xr.Dataset, *, method: str = "differential", window_
             "pair_i": ("pair", np.asarray(neurons, dtype=object)[ii].astype(str)),
             "pair_j": ("pair", np.asarray(neurons, dtype=object)[jj].astype(str)),
         },
-        attrs={"method": method, "chance": chance, "window_s": float(window_s), "stride_s": float(stride_s),
+        attrs={"method": method, "chance": chance, "min_coverage": float(min_coverage),
+               "window_s": float(window_s), "stride_s": float(stride_s),
                "sampling_rate_hz": fs, "n_neurons": int(n_neurons)},
     )
     return ds

@@ -17,11 +17,12 @@ CX_AFFINITY = {
     "window_s": CX["window_s"],
     "stride_s": CX["stride_s"],
     "chance": CX["chance"],
+    "min_coverage": CX["min_coverage"],
     "dtype": CX["dtype"],
     "max_memory_gb": config["max_memory_gb"],
     "params": (
-        {key: CX[key] for key in ("smooth_s", "saturation", "normalize")}
-        if CX["affinity"] == "differential"
+        {key: CX[key] for key in ("smooth_s", "saturation")}
+        if CX["affinity"] != "correlation"
         else {}
     ),
 }

@@ -1,4 +1,4 @@
-"""Cohort -> window x animal x pair affinity tensor (with mask)."""
+"""Cohort -> window x animal x pair affinity tensor (with its per-window mask)."""
 
 import logging
 import sys
@@ -14,5 +14,7 @@ params = {k: v for k, v in cfg.pop("params").items()}
 ds = affinity_tensor(read_netcdf(snakemake.input.cohort), params=params, **cfg)
 ds.attrs.update(provenance(config={**cfg, **params}))
 write_netcdf(ds, snakemake.output[0])
-logging.info("affinity tensor %s, %.1f%% of (animal, pair) observed", dict(ds["affinity"].sizes),
-             100 * float(ds["mask"].mean()))
+logging.info("affinity tensor %s (%s, chance %s): %.1f%% of (animal, pair) present, %.1f%% of "
+             "(window, animal, pair) entries observed (min_coverage %s)", dict(ds["affinity"].sizes),
+             ds.attrs["method"], ds.attrs["chance"], 100 * float(ds["pair_present"].mean()),
+             100 * float(ds["mask"].mean()), ds.attrs["min_coverage"])
