@@ -44,6 +44,7 @@ __all__ = [
     "poisson_constant",
     "posterior_blocks",
     "blocks_expected_log_likelihood",
+    "weight_curvature",
     "gauss_log_prob",
     "moment_log_likelihood",
     "moment_expected_log_likelihood",
@@ -147,6 +148,8 @@ class Emission(Protocol):
 
     def sample(self, eta, rng, noise=None): ...  # x ~ p(x | η), eta (N,) -> (N,)
 
+    def fisher(self, eta, noise=None): ...  # E_x[−∂²ln p / ∂η²] >= 0 (M-step preconditioner), shape of eta
+
     def init_noise(self, x, n_states): ...  # None or (S, N)
 
     def update_noise(self, x, eta, gamma, extra=None): ...  # closed-form M-step, None or (S, N)
@@ -209,6 +212,13 @@ class PoissonGLM:
     def sample(self, eta, rng, noise=None):
         return rng.poisson(self.rate(eta)[0]).astype(float)
 
+    def fisher(self, eta, noise=None):
+        """Fisher information of ``η``: ``f'(η)² / f(η)``."""
+        lam, dlam = self.rate(eta)
+        dlam *= dlam
+        dlam /= lam
+        return dlam
+
     def init_noise(self, x, n_states):
         return None
 
@@ -233,6 +243,11 @@ class BernoulliGLM:
 
     def sample(self, eta, rng, noise=None):
         return (rng.random(np.shape(eta)) < expit(eta)).astype(float)
+
+    def fisher(self, eta, noise=None):
+        """Fisher information of ``η``: ``σ(η)(1 − σ(η))``."""
+        p = expit(eta)
+        return p * (1.0 - p)
 
     def init_noise(self, x, n_states):
         return None
@@ -274,6 +289,11 @@ class GaussianGLM:
     def sample(self, eta, rng, noise=None):
         var = np.ones(np.shape(eta)) if noise is None else noise
         return eta + np.sqrt(var) * rng.standard_normal(np.shape(eta))
+
+    def fisher(self, eta, noise=None):
+        """Fisher information of ``η``: ``1 / σ²``."""
+        var = np.ones(eta.shape[-1:]) if noise is None else noise
+        return np.broadcast_to(1.0 / np.asarray(var, eta.dtype), eta.shape)
 
     def init_noise(self, x, n_states):
         v = np.maximum(np.var(x, axis=0), self.min_variance)
@@ -396,15 +416,46 @@ def blocks_expected_log_likelihood(emission, blocks, W, b, noise=None, const: bo
     for s, (xs, Hs, g) in enumerate(blocks):
         if g.size == 0:
             continue
-        eta = Hs @ W[s].T
-        eta += b[s]
-        lp, dlp = emission.log_prob_and_grad(xs, eta, None if noise is None else noise[s], const)
-        value += float(g @ lp.sum(1))
+        dt = Hs.dtype  # float32 blocks: the evaluation runs in float32, sums in float64
+        eta = Hs @ W[s].T.astype(dt)
+        eta += b[s].astype(dt)
+        lp, dlp = emission.log_prob_and_grad(xs, eta, None if noise is None else noise[s].astype(dt), const)
+        value += float(np.dot(g.astype(np.float64), lp.sum(1, dtype=np.float64)))
         dlp *= g[:, None]
         dW[s] = dlp.T @ Hs
         db[s] = dlp.sum(0)
     return value, dW, db
 
+
+def weight_curvature(emission, x, H, W, b, gamma, noise=None, blocks=None):
+    """Diagonal of the expected Fisher information of ``Q_e`` in the weights and biases.
+
+    ``C[s, n, j] = Σ_t γ_t(s) F(η_{t,s,n}) h_{t,j}²`` and ``c[s, n] = Σ_t γ_t(s) F(η_{t,s,n})``
+    with ``F`` the emission's Fisher information of the pre-activation (``fisher``) at the
+    mean weights ``W``. The M-step uses it only to rescale its variables (a diagonal
+    preconditioner), never in the objective. ``blocks``: restrict each state to its kept
+    bins (:func:`posterior_blocks`).
+
+    Returns
+    -------
+    C : ndarray, shape (S, N, N)
+    c : ndarray, shape (S, N)
+    """
+    S, N, _ = W.shape
+    if blocks is None:
+        blocks = [(x, H, gamma[:, s]) for s in range(S)]
+    C = np.zeros((S, N, N))
+    c = np.zeros((S, N))
+    for s, (_, Hs, g) in enumerate(blocks):
+        if g.size == 0:
+            continue
+        dt = Hs.dtype
+        eta = Hs @ W[s].T.astype(dt)
+        eta += b[s].astype(dt)
+        F = emission.fisher(eta, None if noise is None else noise[s].astype(dt)) * g[:, None]
+        C[s] = F.T @ (Hs * Hs)
+        c[s] = F.sum(0)
+    return C, c
 
 
 # Three-point Gauss–Hermite rule for E[f(μ + σ Z)], Z ~ N(0, 1): exact for polynomials of
