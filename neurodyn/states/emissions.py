@@ -142,7 +142,7 @@ class Emission(Protocol):
 
     name: str
 
-    def log_prob(self, x, eta, noise=None): ...  # (T, S, N) elementwise log p(x | η)
+    def log_prob(self, x, eta, noise=None, const=True): ...  # (T, S, N) elementwise log p(x | η)
 
     def log_prob_and_grad(self, x, eta, noise=None, const=True): ...  # (value, ∂/∂η), both (T, S, N)
 
@@ -174,19 +174,21 @@ class PoissonGLM:
             raise InvalidInputError(f"link: expected 'softplus', 'sigmoid' or 'exp', got {link!r}")
         self.link = link
 
-    def rate(self, eta):
-        """``λ = f(η)`` and ``f'(η)``."""
+    def rate(self, eta, deriv: bool = True):
+        """``λ = f(η)`` and ``f'(η)`` (None without ``deriv``)."""
         if self.link == "softplus":
-            return _softplus(eta), _logistic(eta)
+            return _softplus(eta), (_logistic(eta) if deriv else None)
         if self.link == "sigmoid":
             s = _logistic(eta)
             lam = s * (1 - _BOUND)
             lam += _BOUND
+            if not deriv:
+                return lam, None
             s *= 1.0 - s
             s *= 1 - _BOUND
             return lam, s
         lam = np.exp(np.minimum(eta, 50.0))
-        return lam, lam.copy()  # a separate array: callers work in place
+        return lam, (lam.copy() if deriv else None)  # a separate array: callers work in place
 
     @staticmethod
     def _log_pmf(x, lam, const: bool):
@@ -199,7 +201,7 @@ class PoissonGLM:
         return value
 
     def log_prob(self, x, eta, noise=None, const: bool = True):
-        return self._log_pmf(x, self.rate(eta)[0], const)
+        return self._log_pmf(x, self.rate(eta, deriv=False)[0], const)
 
     def log_prob_and_grad(self, x, eta, noise=None, const: bool = True):
         lam, dlam = self.rate(eta)
@@ -235,7 +237,7 @@ class BernoulliGLM:
 
     name = "bernoulli"
 
-    def log_prob(self, x, eta, noise=None):
+    def log_prob(self, x, eta, noise=None, const: bool = True):
         return x * eta - np.logaddexp(0.0, eta)
 
     def log_prob_and_grad(self, x, eta, noise=None, const: bool = True):
@@ -274,8 +276,10 @@ class GaussianGLM:
     def __init__(self, min_variance: float = 1e-3):
         self.min_variance = float(min_variance)
 
-    def log_prob(self, x, eta, noise=None):
+    def log_prob(self, x, eta, noise=None, const: bool = True):
         var = np.ones(eta.shape[1:]) if noise is None else noise
+        if not const:
+            return -0.5 * (x - eta) ** 2 / var
         return -0.5 * (np.log(2 * np.pi * var) + (x - eta) ** 2 / var)
 
     def log_prob_and_grad(self, x, eta, noise=None, const: bool = True):
@@ -482,7 +486,7 @@ def gauss_log_prob(emission, x, mu, var, noise=None, const: bool = True, grad: b
             if node:
                 dsd = dsd + (w * node) * dlp
         else:
-            lp = emission.log_prob(x, eta, noise) if const else emission.log_prob_and_grad(x, eta, noise, False)[0]
+            lp = emission.log_prob(x, eta, noise, const=const)
         value = value + w * lp
     if not grad:
         return value

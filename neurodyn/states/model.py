@@ -226,20 +226,22 @@ def m_step_objective(theta, emission, prior, X, H, gamma, noise, S, bias_l2=0.0,
     return value, grad
 
 
-def _exact_m_objective(theta, emission, prior, X, H, gamma, noise, S, x_const=None, ll=None):
+def _exact_m_objective(theta, emission, prior, X, H, gamma, noise, S, x_const=None, ll=None, out=None):
     """``−(Q_e + ln p(θ))`` without the gradient (the acceptance test of a truncated step).
 
     ``ll``: the per-bin emission log-likelihoods at ``theta`` when already at hand (the
     E-step's); otherwise computed with ``x_const`` as the E-step does, so that values at
-    different ``theta`` compare.
+    different ``theta`` compare, and stored in the dict ``out`` (key ``ll``) if given.
     """
     if ll is None:
         ll = prior_log_likelihood(emission, X, H, prior, theta, S, noise, x_const)
+        if out is not None:
+            out["ll"] = ll
     return -(float(np.einsum("ts,ts->", gamma, ll)) + prior.log_prior(theta)[0])
 
 
 def _m_step(theta, emission, prior, X, H, gamma, noise, S, maxiter, scale, floor=0.0, stats=None, ll=None,
-            x_const=None):
+            x_const=None, cache=None):
     """L-BFGS on the M-step objective from ``theta``.
 
     With ``floor > 0`` the objective is first truncated to the bins whose posterior weight
@@ -249,7 +251,9 @@ def _m_step(theta, emission, prior, X, H, gamma, noise, S, maxiter, scale, floor
     condition, so ``ln p(x) + ln p(θ)`` still never decreases; otherwise the exact
     M-step runs. ``stats`` (a dict) counts ``truncated`` and ``exact`` M-steps; ``ll`` and
     ``x_const`` (the E-step's log-likelihoods at ``theta`` and its Poisson constant) spare
-    recomputing the exact objective at ``theta``.
+    recomputing the exact objective at ``theta``; ``cache`` (a dict) receives under ``ll``
+    the log-likelihoods at an accepted truncated step (the next E-step's, when the noise
+    does not change).
     """
     packer = _Packer(theta)
 
@@ -276,8 +280,11 @@ def _m_step(theta, emission, prior, X, H, gamma, noise, S, maxiter, scale, floor
         blocks = posterior_blocks(X, H, gamma, floor, np.float32)
         cand = solve(blocks)
         before = _exact_m_objective(theta, emission, prior, X, H, gamma, noise, S, x_const, ll)
-        after = _exact_m_objective(cand, emission, prior, X, H, gamma, noise, S, x_const)
+        out = {}
+        after = _exact_m_objective(cand, emission, prior, X, H, gamma, noise, S, x_const, out=out)
         if after <= before:
+            if cache is not None:
+                cache["ll"] = out["ll"]
             if stats is not None:
                 stats["truncated"] = stats.get("truncated", 0) + 1
             return cand
@@ -285,6 +292,11 @@ def _m_step(theta, emission, prior, X, H, gamma, noise, S, maxiter, scale, floor
         stats["exact"] = stats.get("exact", 0) + 1
     return solve(None)
 
+
+# Relative tolerance of the Gaussian-prior stage that starts the one-hot fit (or ``tol`` if
+# larger): on the paper's protocol the states have separated and the weights settled by then
+# (later iterations change the objective by less than 1e-5 per bin).
+WARM_START_TOL = 1e-4
 
 # Floor added to the diagonal curvature of the preconditioner (in nats per unit² of the
 # parameter): directions that neither the data nor the prior constrain keep a finite scale.
@@ -340,8 +352,13 @@ def _glm_init(emission, prior_l2, X, H, state_bias, maxiter):
         return val / X.shape[0], g / X.shape[0]
 
     v0 = np.concatenate([theta["bias"][0], theta["W"].ravel()])
-    res = minimize(fun, v0, jac=True, method="L-BFGS-B", options={"maxiter": maxiter})
-    return res.x[:N], res.x[N:].reshape(N, N)
+    # Diagonally preconditioned, as the M-step (see _m_step); stops at float32 precision.
+    C, c = weight_curvature(emission, X32, H32, theta["W"], theta["bias"], g32, noise32)
+    P = 1.0 / np.sqrt(np.concatenate([c[0], (C[0] + prior_l2).ravel()]) + PRECONDITION_FLOOR)
+    res = minimize(lambda u: (lambda f, g: (f, g * P))(*fun(v0 + P * u)), np.zeros_like(v0), jac=True,
+                   method="L-BFGS-B", options={"maxiter": maxiter, "ftol": 1e-7, "gtol": 1e-12})
+    v = v0 + P * res.x
+    return v[:N], v[N:].reshape(N, N)
 
 
 def fit_hmmglm(
@@ -461,6 +478,9 @@ def fit_hmmglm(
         pr.draw_noise((S, N, N), rng)
     warm = warm_start == "gaussian" and prior == "onehot" and S > 1
     first = make_prior("gaussian") if warm else pr  # the prior of the first stage
+    # The Gaussian stage only provides the one-hot fit's starting point: it stops at a
+    # looser tolerance and without the exact-M-step finish (the one-hot stage has both).
+    first_tol = max(tol, WARM_START_TOL) if warm else tol
     if S == 1:
         n_init = 1  # one state starts at the single-state GLM: restarts would be identical
     screen = n_init > 1 and init_iter is not None and init_iter < max_iter
@@ -475,7 +495,7 @@ def fit_hmmglm(
             theta["bias"] = theta["bias"] + init_noise * X.std(0) * rng.standard_normal((S, N)) * 0.5
         label = f"{r} (gaussian warm start)" if warm else r
         p = _run_em(em, first, theta, X, H, lengths, S, sticky, learn_initial, init_iter if screen else max_iter,
-                    m_step_iter, tol, log_every, label, floor=m_step_floor)
+                    m_step_iter, first_tol, log_every, label, floor=m_step_floor, exact_finish=not warm)
         if not screen and warm:
             p = _continue(em, pr, p, X, H, lengths, S, sticky, learn_initial, max_iter, m_step_iter, tol, log_every,
                           r, m_step_floor, state_bias, rng, from_gaussian=True)
@@ -483,7 +503,7 @@ def fit_hmmglm(
             best = p
     if screen:  # only the best screened restart runs to the end
         best = _continue(em, first, best, X, H, lengths, S, sticky, learn_initial, max_iter - init_iter, m_step_iter,
-                         tol, log_every, "best", m_step_floor, state_bias, rng)
+                         first_tol, log_every, "best", m_step_floor, state_bias, rng, exact_finish=not warm)
         if warm:
             best = _continue(em, pr, best, X, H, lengths, S, sticky, learn_initial, max_iter, m_step_iter, tol,
                              log_every, "best", m_step_floor, state_bias, rng, from_gaussian=True)
@@ -501,14 +521,14 @@ def fit_hmmglm(
 
 
 def _continue(em, pr, start, X, H, lengths, S, sticky, learn_initial, max_iter, m_step_iter, tol, log_every, label,
-              floor, state_bias, rng, from_gaussian=False):
+              floor, state_bias, rng, from_gaussian=False, exact_finish=True):
     """Run EM on from a previous fit ``start``; ``from_gaussian``: switch from the Gaussian
     prior of a warm start to ``pr`` (initialised at the fitted weights). The history of
     a continued run of the same prior is appended to ``start``'s."""
     theta = pr.init(start.prior["W"], rng) if from_gaussian else dict(start.prior)
     theta["bias"] = start.bias if state_bias else start.bias[0]
     p = _run_em(em, pr, theta, X, H, lengths, S, sticky, learn_initial, max_iter, m_step_iter, tol, log_every, label,
-                start=start, floor=floor)
+                start=start, floor=floor, exact_finish=exact_finish)
     p.n_iter += start.n_iter
     if not from_gaussian:
         p.history = start.history + p.history[1:]
@@ -516,7 +536,9 @@ def _continue(em, pr, start, X, H, lengths, S, sticky, learn_initial, max_iter, 
 
 
 def _run_em(em, pr, theta, X, H, lengths, S, sticky, learn_initial, max_iter, m_step_iter, tol, log_every, restart,
-            start=None, floor=0.0):
+            start=None, floor=0.0, exact_finish=True):
+    """EM from ``theta``; with ``exact_finish`` a run that converged with truncated M-steps
+    continues with exact ones until it converges again (a fixed point of exact EM)."""
     log_pi0 = np.full(S, -np.log(S))
     A = np.full((S, S), (1 - sticky) / max(S - 1, 1)) if S > 1 else np.ones((1, 1))
     np.fill_diagonal(A, sticky if S > 1 else 1.0)
@@ -531,8 +553,11 @@ def _run_em(em, pr, theta, X, H, lengths, S, sticky, learn_initial, max_iter, m_
     converged = False
     t0 = time.perf_counter()
     bar = Progress(max_iter + 1, f"EM restart {restart}", enabled=bool(log_every))
+    cache: dict = {}
     for it in range(max_iter + 1):
-        ll = prior_log_likelihood(em, X, H, pr, theta, S, noise, x_const)
+        ll = cache.pop("ll", None)  # computed by the M-step's acceptance test at this theta
+        if ll is None:
+            ll = prior_log_likelihood(em, X, H, pr, theta, S, noise, x_const)
         seq_ll, gamma, xi, first = _e_step(ll, lengths, log_pi0, log_A)
         obj = float(seq_ll.sum() + pr.log_prior(theta)[0])
         history.append(obj)
@@ -542,7 +567,7 @@ def _run_em(em, pr, theta, X, H, lengths, S, sticky, learn_initial, max_iter, m_
                 "restart %s EM iter %d: objective/bin %.6f (%.1f s)", restart, it, obj / n_bins, time.perf_counter() - t0
             )
         if it > 0 and abs(history[-1] - history[-2]) <= tol * abs(history[-2]):
-            if floor == 0 or S == 1:
+            if floor == 0 or S == 1 or not exact_finish:
                 converged = True
                 break
             floor = 0.0  # converged with truncated M-steps: finish with exact ones
@@ -554,7 +579,8 @@ def _run_em(em, pr, theta, X, H, lengths, S, sticky, learn_initial, max_iter, m_
             log_A = np.log(A / A.sum(1, keepdims=True))
             if learn_initial:
                 log_pi0 = np.log(np.maximum(first / first.sum(), 1e-300))
-        theta = _m_step(theta, em, pr, X, H, gamma, noise, S, m_step_iter, n_bins, floor, stats, ll, x_const)
+        theta = _m_step(theta, em, pr, X, H, gamma, noise, S, m_step_iter, n_bins, floor, stats, ll, x_const,
+                        cache if noise is None else None)
         if hasattr(pr, "update_hyper"):  # one-hot: A0 enters only the KL term, solved exactly
             theta = pr.update_hyper(theta)
         if noise is not None:
