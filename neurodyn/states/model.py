@@ -352,11 +352,12 @@ def _glm_init(emission, prior_l2, X, H, state_bias, maxiter):
         return val / X.shape[0], g / X.shape[0]
 
     v0 = np.concatenate([theta["bias"][0], theta["W"].ravel()])
-    # Diagonally preconditioned, as the M-step (see _m_step); stops at float32 precision.
+    # Diagonally preconditioned, as the M-step (see _m_step); a starting point needs no more
+    # than a relative precision of 1e-6 (the states start from it plus noise).
     C, c = weight_curvature(emission, X32, H32, theta["W"], theta["bias"], g32, noise32)
     P = 1.0 / np.sqrt(np.concatenate([c[0], (C[0] + prior_l2).ravel()]) + PRECONDITION_FLOOR)
     res = minimize(lambda u: (lambda f, g: (f, g * P))(*fun(v0 + P * u)), np.zeros_like(v0), jac=True,
-                   method="L-BFGS-B", options={"maxiter": maxiter, "ftol": 1e-7, "gtol": 1e-12})
+                   method="L-BFGS-B", options={"maxiter": maxiter, "ftol": 1e-6, "gtol": 1e-12})
     v = v0 + P * res.x
     return v[:N], v[N:].reshape(N, N)
 
@@ -372,7 +373,7 @@ def fit_hmmglm(
     state_bias: bool = False,
     n_lags: int = 5,
     max_iter: int = 100,
-    m_step_iter: int = 200,
+    m_step_iter: int = 50,
     m_step_floor: float = POSTERIOR_FLOOR,
     tol: float = 1e-6,
     init_noise: float = 0.5,
@@ -620,7 +621,7 @@ class HMMGLM(BaseEstimator):
         state_bias: bool = False,
         n_lags: int = 5,
         max_iter: int = 100,
-        m_step_iter: int = 200,
+        m_step_iter: int = 50,
         m_step_floor: float = POSTERIOR_FLOOR,
         tol: float = 1e-6,
         init_noise: float = 0.5,
