@@ -408,8 +408,23 @@ def posterior_blocks(x, H, gamma, floor: float, dtype=None):
     for s in range(gamma.shape[1]):
         idx = np.flatnonzero(gamma[:, s] > floor)
         blk = (x[idx], H[idx], gamma[idx, s])
-        blocks.append(blk if dtype is None else tuple(np.asarray(a, dtype) for a in blk))
+        blocks.append(_Block(blk if dtype is None else tuple(np.asarray(a, dtype) for a in blk)))
     return blocks
+
+
+class _Block(tuple):
+    """``(x_s, H_s, g_s)`` of one state, with the products every evaluation of the
+    moment objective needs (``H²``, ``g H``, ``g H²``) computed once."""
+
+    def products(self):
+        if "_products" not in self.__dict__:
+            self._products = _products(self[1], self[2])
+        return self._products
+
+
+def _products(H, g):
+    H2 = H * H
+    return H2, H * g[:, None], H2 * g[:, None]
 
 
 def blocks_expected_log_likelihood(emission, blocks, W, b, noise=None, const: bool = True):
@@ -466,7 +481,33 @@ def weight_curvature(emission, x, H, W, b, gamma, noise=None, blocks=None):
 # degree <= 5 (so for the Gaussian emission's quadratic log-density).
 GH_NODES = np.array([0.0, np.sqrt(3.0), -np.sqrt(3.0)])
 GH_WEIGHTS = np.array([2.0 / 3.0, 1.0 / 6.0, 1.0 / 6.0])
+_GH_NODE, _GH_W0, _GH_W1 = float(np.sqrt(3.0)), 2.0 / 3.0, 1.0 / 6.0  # Python floats keep float32 float32
 _VAR_FLOOR = 1e-12  # keeps d/dvar finite where the pre-activation has no variance
+
+
+def _gh_terms(emission, x, mu, var, noise=None, const: bool = True, grad: bool = True):
+    """The three-point rule's log-densities at ``μ`` and ``μ ± √3 σ`` and, with ``grad``,
+    ``∂/∂μ`` and ``∂/∂var`` of their weighted sum (in-place arithmetic: these arrays dominate
+    the M-step's cost)."""
+    sd = var + _VAR_FLOOR
+    np.sqrt(sd, out=sd)
+    step = sd * _GH_NODE
+    hi, lo = mu + step, mu - step
+    if not grad:
+        return (emission.log_prob(x, mu, noise, const=const), emission.log_prob(x, hi, noise, const=const),
+                emission.log_prob(x, lo, noise, const=const))
+    lp0, d0 = emission.log_prob_and_grad(x, mu, noise, const)
+    lph, dh = emission.log_prob_and_grad(x, hi, noise, const)
+    lpl, dl = emission.log_prob_and_grad(x, lo, noise, const)
+    # d/dμ: Σ w_k dlp_k; d/dvar = d/dσ / (2σ) with d/dσ = w₁ √3 (dlp₊ − dlp₋).
+    dvar = np.subtract(dh, dl, out=step)
+    dvar *= _GH_W1 * _GH_NODE / 2.0
+    dvar /= sd
+    dh += dl
+    dh *= _GH_W1
+    d0 *= _GH_W0
+    d0 += dh
+    return lp0, lph, lpl, d0, dvar
 
 
 def gauss_log_prob(emission, x, mu, var, noise=None, const: bool = True, grad: bool = True):
@@ -476,21 +517,13 @@ def gauss_log_prob(emission, x, mu, var, noise=None, const: bool = True, grad: b
     -------
     value, dmu, dvar : ndarray, shape of ``mu`` (``dmu``, ``dvar`` only with ``grad``)
     """
-    sd = np.sqrt(var + _VAR_FLOOR)
-    value = dmu = dsd = 0.0
-    for node, w in zip(GH_NODES.tolist(), GH_WEIGHTS.tolist()):  # Python floats keep float32 inputs float32
-        eta = mu + node * sd if node else mu
-        if grad:
-            lp, dlp = emission.log_prob_and_grad(x, eta, noise, const)
-            dmu = dmu + w * dlp
-            if node:
-                dsd = dsd + (w * node) * dlp
-        else:
-            lp = emission.log_prob(x, eta, noise, const=const)
-        value = value + w * lp
-    if not grad:
-        return value
-    return value, dmu, dsd / (2.0 * sd)
+    terms = _gh_terms(emission, x, mu, var, noise, const, grad)
+    lp0, lph, lpl = terms[:3]
+    lph += lpl
+    lph *= _GH_W1
+    lp0 = lp0 * _GH_W0
+    lp0 += lph
+    return lp0 if not grad else (lp0, terms[3], terms[4])
 
 
 def moment_log_likelihood(emission, x, H, W_mean, W_var, b, noise=None, x_const=None) -> np.ndarray:
@@ -523,19 +556,22 @@ def moment_expected_log_likelihood(emission, x, H, W_mean, W_var, b, gamma, nois
     value = 0.0
     dWm, dWv = np.zeros_like(W_mean), np.zeros_like(W_var)
     db = np.zeros(b.shape)
-    for s, (xs, Hs, g) in enumerate(blocks):
+    for s, blk in enumerate(blocks):
+        xs, Hs, g = blk[0], blk[1], blk[2]
         if g.size == 0:
             continue
         dt = Hs.dtype  # float32 blocks: the whole evaluation runs in float32
-        H2 = Hs * Hs
+        H2, gH, gH2 = blk.products() if isinstance(blk, _Block) else _products(Hs, g)
         mu = Hs @ W_mean[s].T.astype(dt)
         mu += b[s].astype(dt)
         var = H2 @ W_var[s].T.astype(dt)
-        lp, dmu, dvar = gauss_log_prob(emission, xs, mu, var, None if noise is None else noise[s].astype(dt), const)
-        value += float(np.dot(g.astype(np.float64), lp.sum(1, dtype=np.float64)))
-        dmu *= g[:, None]
-        dvar *= g[:, None]
-        dWm[s] = dmu.T @ Hs
-        dWv[s] = dvar.T @ H2
-        db[s] = dmu.sum(0)
+        lp0, lph, lpl, dmu, dvar = _gh_terms(emission, xs, mu, var, None if noise is None else noise[s].astype(dt),
+                                             const)
+        # Σ_t g_t Σ_n E[ln p]: one matrix-vector product per node, summed in float64.
+        gd = g.astype(dt)
+        value += (_GH_W0 * float((gd @ lp0).sum(dtype=np.float64))
+                  + _GH_W1 * float((gd @ lph).sum(dtype=np.float64) + (gd @ lpl).sum(dtype=np.float64)))
+        dWm[s] = dmu.T @ gH
+        dWv[s] = dvar.T @ gH2
+        db[s] = gd @ dmu
     return value, dWm, dWv, db
