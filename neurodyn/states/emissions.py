@@ -567,10 +567,15 @@ def moment_expected_log_likelihood(emission, x, H, W_mean, W_var, b, gamma, nois
         var = H2 @ W_var[s].T.astype(dt)
         lp0, lph, lpl, dmu, dvar = _gh_terms(emission, xs, mu, var, None if noise is None else noise[s].astype(dt),
                                              const)
-        # Σ_t g_t Σ_n E[ln p]: one matrix-vector product per node, summed in float64.
+        # Σ_t g_t Σ_n E[ln p]: sums over neurons as matrix-vector products (N terms each, in
+        # the block's precision), the weighted sum over bins in float64.
+        ones = np.ones(lp0.shape[1], dt)
+        lph += lpl
+        per_bin = (lp0 @ ones).astype(np.float64)
+        per_bin *= _GH_W0
+        per_bin += _GH_W1 * (lph @ ones).astype(np.float64)
+        value += float(np.dot(g.astype(np.float64), per_bin))
         gd = g.astype(dt)
-        value += (_GH_W0 * float((gd @ lp0).sum(dtype=np.float64))
-                  + _GH_W1 * float((gd @ lph).sum(dtype=np.float64) + (gd @ lpl).sum(dtype=np.float64)))
         dWm[s] = dmu.T @ gH
         dWv[s] = dvar.T @ gH2
         db[s] = gd @ dmu
