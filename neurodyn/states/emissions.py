@@ -180,12 +180,17 @@ class PoissonGLM:
             return _softplus(eta), (_logistic(eta) if deriv else None)
         if self.link == "sigmoid":
             s = _logistic(eta)
-            lam = s * (1 - _BOUND)
-            lam += _BOUND
+            scale = np.asarray(eta).dtype.type(1 - _BOUND) if np.asarray(eta).dtype.kind == "f" else 1 - _BOUND
+            if scale == 1:  # float32: 1 − 1e-8 rounds to 1, skip the multiplications
+                lam = s + _BOUND
+            else:
+                lam = s * scale
+                lam += _BOUND
             if not deriv:
                 return lam, None
             s *= 1.0 - s
-            s *= 1 - _BOUND
+            if scale != 1:
+                s *= scale
             return lam, s
         lam = np.exp(np.minimum(eta, 50.0))
         return lam, (lam.copy() if deriv else None)  # a separate array: callers work in place
