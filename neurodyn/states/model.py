@@ -11,7 +11,9 @@ GLM weights, biases and prior parameters jointly by L-BFGS on
 
 with analytic gradients (:func:`~neurodyn.states.emissions.expected_log_likelihood`
 and each prior's ``pullback_moments``/``log_prior``), warm-started from the previous
-M-step and truncated to the bins each state explains (posterior above ``m_step_floor``)
+M-step, diagonally preconditioned (a change of variables by the objective's curvature:
+the emission's Fisher information pulled back by each prior's ``curvature``), and
+truncated to the bins each state explains (posterior above ``m_step_floor``, float32)
 when that still raises the exact objective; Gaussian variances by their exact
 closed-form update. For the one-hot prior the per-state types are latent and the
 objective is a deterministic evidence lower bound (``Q_e`` the expectation under the
