@@ -299,6 +299,8 @@ def _m_step(theta, emission, prior, X, H, gamma, noise, S, maxiter, scale, floor
 # larger): on the paper's protocol the states have separated and the weights settled by then
 # (later iterations change the objective by less than 1e-5 per bin).
 WARM_START_TOL = 1e-4
+# L-BFGS iterations per M-step of that stage (or ``m_step_iter`` if smaller).
+WARM_START_M_STEP_ITER = 20
 
 # Floor added to the diagonal curvature of the preconditioner (in nats per unit² of the
 # parameter): directions that neither the data nor the prior constrain keep a finite scale.
@@ -481,9 +483,10 @@ def fit_hmmglm(
         pr.draw_noise((S, N, N), rng)
     warm = warm_start == "gaussian" and prior == "onehot" and S > 1
     first = make_prior("gaussian") if warm else pr  # the prior of the first stage
-    # The Gaussian stage only provides the one-hot fit's starting point: it stops at a
-    # looser tolerance and without the exact-M-step finish (the one-hot stage has both).
+    # The Gaussian stage only provides the one-hot fit's starting point: shorter M-steps, a
+    # looser tolerance and no exact-M-step finish (the one-hot stage has all three).
     first_tol = max(tol, WARM_START_TOL) if warm else tol
+    first_iter = min(m_step_iter, WARM_START_M_STEP_ITER) if warm else m_step_iter
     if S == 1:
         n_init = 1  # one state starts at the single-state GLM: restarts would be identical
     screen = n_init > 1 and init_iter is not None and init_iter < max_iter
@@ -498,14 +501,14 @@ def fit_hmmglm(
             theta["bias"] = theta["bias"] + init_noise * X.std(0) * rng.standard_normal((S, N)) * 0.5
         label = f"{r} (gaussian warm start)" if warm else r
         p = _run_em(em, first, theta, X, H, lengths, S, sticky, learn_initial, init_iter if screen else max_iter,
-                    m_step_iter, first_tol, log_every, label, floor=m_step_floor, exact_finish=not warm)
+                    first_iter, first_tol, log_every, label, floor=m_step_floor, exact_finish=not warm)
         if not screen and warm:
             p = _continue(em, pr, p, X, H, lengths, S, sticky, learn_initial, max_iter, m_step_iter, tol, log_every,
                           r, m_step_floor, state_bias, rng, from_gaussian=True)
         if best is None or p.history[-1] > best.history[-1]:
             best = p
     if screen:  # only the best screened restart runs to the end
-        best = _continue(em, first, best, X, H, lengths, S, sticky, learn_initial, max_iter - init_iter, m_step_iter,
+        best = _continue(em, first, best, X, H, lengths, S, sticky, learn_initial, max_iter - init_iter, first_iter,
                          first_tol, log_every, "best", m_step_floor, state_bias, rng, exact_finish=not warm)
         if warm:
             best = _continue(em, pr, best, X, H, lengths, S, sticky, learn_initial, max_iter, m_step_iter, tol,
