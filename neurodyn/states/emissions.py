@@ -336,16 +336,35 @@ def make_emission(name: str, **kwargs) -> Emission:
     raise InvalidInputError(f"emission: expected 'poisson', 'bernoulli' or 'gaussian', got {name!r}")
 
 
+# Bins per chunk of the per-bin log-likelihoods: (chunk, S, N) float64 temporaries stay in
+# cache (the whole (T, S, N) arrays do not, and these evaluations are memory-bound).
+_CHUNK = 2048
+
+
+def _per_bin(fn, T):
+    """``fn(slice)`` → (n, S, N) log-densities, summed over neurons chunk by chunk → (T, S)."""
+    out = None
+    for i in range(0, T, _CHUNK):
+        sl = slice(i, min(i + _CHUNK, T))
+        lp = fn(sl)
+        n, S, N = lp.shape
+        part = (lp.reshape(n * S, N) @ np.ones(N)).reshape(n, S)
+        if out is None:
+            out = np.empty((T, S), part.dtype)
+        out[sl] = part
+    return out
+
+
 def emission_log_likelihood(emission, x, H, W, b, noise=None, x_const=None) -> np.ndarray:
     """Per-bin, per-state emission log-likelihood ``ln p(x_t | z_t = s)``, shape (T, S).
 
     ``x_const`` (shape (T,)): the Poisson ``−Σ_n ln x_{t,n}!`` computed once per data
     set (:func:`poisson_constant`), so that EM does not recompute it every E-step.
     """
-    eta = linear_predictor(H, W, b)
-    if x_const is not None and emission.name == "poisson":
-        return emission.log_prob(x[:, None, :], eta, noise, const=False).sum(2) + x_const[:, None]
-    return emission.log_prob(x[:, None, :], eta, noise).sum(2)
+    drop = x_const is not None and emission.name == "poisson"
+    out = _per_bin(lambda sl: emission.log_prob(x[sl, None, :], linear_predictor(H[sl], W, b), noise,
+                                                const=not drop), len(x))
+    return out + x_const[:, None] if drop else out
 
 
 def poisson_constant(x) -> np.ndarray:
@@ -536,11 +555,18 @@ def moment_log_likelihood(emission, x, H, W_mean, W_var, b, noise=None, x_const=
     independent entries of mean ``W_mean`` and variance ``W_var`` (both (S, N, N)): the
     pre-activation ``η = b + W h`` is taken as Gaussian with mean ``b + W_mean h`` and
     variance ``W_var h²`` (local reparameterisation), its expectation by Gauss–Hermite."""
-    mu = linear_predictor(H, W_mean, b)
-    var = linear_predictor(H * H, W_var, np.zeros_like(b))
-    if x_const is not None and emission.name == "poisson":
-        return gauss_log_prob(emission, x[:, None, :], mu, var, noise, const=False, grad=False).sum(2) + x_const[:, None]
-    return gauss_log_prob(emission, x[:, None, :], mu, var, noise, const=True, grad=False).sum(2)
+    S, N, _ = W_var.shape
+    drop = x_const is not None and emission.name == "poisson"
+    Wv = W_var.reshape(S * N, N).T
+
+    def chunk(sl):
+        Hc = H[sl]
+        var = ((Hc * Hc) @ Wv).reshape(-1, S, N)
+        return gauss_log_prob(emission, x[sl, None, :], linear_predictor(Hc, W_mean, b), var, noise,
+                              const=not drop, grad=False)
+
+    out = _per_bin(chunk, len(x))
+    return out + x_const[:, None] if drop else out
 
 
 def moment_expected_log_likelihood(emission, x, H, W_mean, W_var, b, gamma, noise=None, const: bool = True,
