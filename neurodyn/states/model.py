@@ -296,8 +296,7 @@ def _m_step(theta, emission, prior, X, H, gamma, noise, S, maxiter, scale, floor
 
 
 # Relative tolerance of the Gaussian-prior stage that starts the one-hot fit (or ``tol`` if
-# larger): on the paper's protocol the states have separated and the weights settled by then
-# (later iterations change the objective by less than 1e-5 per bin).
+# larger): that stage only provides a starting point; the one-hot stage converges to ``tol``.
 WARM_START_TOL = 1e-4
 # L-BFGS iterations per M-step of that stage (or ``m_step_iter`` if smaller).
 WARM_START_M_STEP_ITER = 20
@@ -413,7 +412,8 @@ def fit_hmmglm(
     max_iter : int
         Most EM iterations (per stage: the Gaussian warm start and the one-hot fit each).
     m_step_iter : int
-        L-BFGS iterations per M-step.
+        L-BFGS iterations per M-step (diagonally preconditioned; it stops earlier at its
+        own tolerance).
     m_step_floor : float
         Truncated M-step: each state's objective leaves out the bins where its posterior
         weight is at or below this, and the step is kept only if it raises the exact
@@ -441,7 +441,9 @@ def fit_hmmglm(
         with it).
     warm_start : {"gaussian", None}
         One-hot prior only: first fit the Gaussian-prior model (σ = 1/3) and start the
-        one-hot fit from its weights, biases, chain and variances (default). None starts
+        one-hot fit from its weights, biases, chain and variances (default). That stage
+        stops at a relative change of ``max(tol, 1e-4)``, with M-steps of at most
+        ``min(m_step_iter, 20)`` L-BFGS iterations and without the exact-M-step finish. None starts
         it from the single-state GLM like the other priors (a worse optimum on the tests'
         generator).
     random_state : int, numpy.random.Generator or None
