@@ -582,12 +582,16 @@ def moment_expected_log_likelihood(emission, x, H, W_mean, W_var, b, gamma, nois
     db : ndarray, shape (S, N)
     """
     S = W_mean.shape[0]
-    if blocks is None:
-        blocks = [(x, H, gamma[:, s]) for s in range(S)]
+    if blocks is None:  # every bin for every state, in cache-sized chunks of bins
+        T = len(x)
+        pieces = [(s, (x[i : i + _CHUNK], H[i : i + _CHUNK], gamma[i : i + _CHUNK, s]))
+                  for s in range(S) for i in range(0, T, _CHUNK)]
+    else:
+        pieces = list(enumerate(blocks))
     value = 0.0
     dWm, dWv = np.zeros_like(W_mean), np.zeros_like(W_var)
     db = np.zeros(b.shape)
-    for s, blk in enumerate(blocks):
+    for s, blk in pieces:
         xs, Hs, g = blk[0], blk[1], blk[2]
         if g.size == 0:
             continue
@@ -607,7 +611,7 @@ def moment_expected_log_likelihood(emission, x, H, W_mean, W_var, b, gamma, nois
         per_bin += _GH_W1 * (lph @ ones).astype(np.float64)
         value += float(np.dot(g.astype(np.float64), per_bin))
         gd = g.astype(dt)
-        dWm[s] = dmu.T @ gH
-        dWv[s] = dvar.T @ gH2
-        db[s] = gd @ dmu
+        dWm[s] += dmu.T @ gH
+        dWv[s] += dvar.T @ gH2
+        db[s] += gd @ dmu
     return value, dWm, dWv, db
