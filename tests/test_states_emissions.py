@@ -241,3 +241,32 @@ def test_fast_softplus_equals_logaddexp():
 
     eta = np.concatenate([np.linspace(-800, 800, 20001), [0.0]])
     np.testing.assert_allclose(_softplus(eta), np.logaddexp(0.0, eta), rtol=1e-15, atol=2e-16)
+
+
+@pytest.mark.parametrize("emission", [PoissonGLM("softplus"), PoissonGLM("sigmoid"), PoissonGLM("exp"),
+                                      BernoulliGLM(), GaussianGLM()])
+def test_fisher_information_is_the_expected_negative_second_derivative(emission):
+    """``fisher(η) = E_x[−∂² ln p(x | η) / ∂η²]``, the sum over x done against scipy's pmf
+    (Poisson, Bernoulli) or in closed form (Gaussian), the derivative by finite differences."""
+    eta = np.array([-2.0, -0.3, 0.0, 0.8, 2.5])
+    noise = np.full(5, 0.7)
+    e = 1e-4
+
+    def d2(x):
+        def f(h):
+            return emission.log_prob(x, eta + h, noise)
+
+        return (f(e) - 2 * f(0.0) + f(-e)) / e**2
+
+    if emission.name == "gaussian":
+        expected = -d2(np.zeros(5))  # the quadratic's curvature does not depend on x
+    else:
+        if emission.name == "poisson":
+            lam = emission.rate(eta)[0]
+            xs = np.arange(0, 60)[:, None] * np.ones(5)
+            pmf = stats.poisson.pmf(xs, lam)
+        else:
+            xs = np.array([[0.0] * 5, [1.0] * 5])
+            pmf = np.stack([1 - expit(eta), expit(eta)])
+        expected = -sum(pmf[i] * d2(xs[i]) for i in range(len(xs)))
+    np.testing.assert_allclose(emission.fisher(eta, noise), expected, rtol=1e-4, atol=1e-7)

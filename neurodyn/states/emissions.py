@@ -44,6 +44,7 @@ __all__ = [
     "poisson_constant",
     "posterior_blocks",
     "blocks_expected_log_likelihood",
+    "weight_curvature",
     "gauss_log_prob",
     "moment_log_likelihood",
     "moment_expected_log_likelihood",
@@ -141,11 +142,13 @@ class Emission(Protocol):
 
     name: str
 
-    def log_prob(self, x, eta, noise=None): ...  # (T, S, N) elementwise log p(x | η)
+    def log_prob(self, x, eta, noise=None, const=True): ...  # (T, S, N) elementwise log p(x | η)
 
     def log_prob_and_grad(self, x, eta, noise=None, const=True): ...  # (value, ∂/∂η), both (T, S, N)
 
     def sample(self, eta, rng, noise=None): ...  # x ~ p(x | η), eta (N,) -> (N,)
+
+    def fisher(self, eta, noise=None): ...  # E_x[−∂²ln p / ∂η²] >= 0 (M-step preconditioner), shape of eta
 
     def init_noise(self, x, n_states): ...  # None or (S, N)
 
@@ -171,19 +174,26 @@ class PoissonGLM:
             raise InvalidInputError(f"link: expected 'softplus', 'sigmoid' or 'exp', got {link!r}")
         self.link = link
 
-    def rate(self, eta):
-        """``λ = f(η)`` and ``f'(η)``."""
+    def rate(self, eta, deriv: bool = True):
+        """``λ = f(η)`` and ``f'(η)`` (None without ``deriv``)."""
         if self.link == "softplus":
-            return _softplus(eta), _logistic(eta)
+            return _softplus(eta), (_logistic(eta) if deriv else None)
         if self.link == "sigmoid":
             s = _logistic(eta)
-            lam = s * (1 - _BOUND)
-            lam += _BOUND
+            scale = np.asarray(eta).dtype.type(1 - _BOUND) if np.asarray(eta).dtype.kind == "f" else 1 - _BOUND
+            if scale == 1:  # float32: 1 − 1e-8 rounds to 1, skip the multiplications
+                lam = s + _BOUND
+            else:
+                lam = s * scale
+                lam += _BOUND
+            if not deriv:
+                return lam, None
             s *= 1.0 - s
-            s *= 1 - _BOUND
+            if scale != 1:
+                s *= scale
             return lam, s
         lam = np.exp(np.minimum(eta, 50.0))
-        return lam, lam.copy()  # a separate array: callers work in place
+        return lam, (lam.copy() if deriv else None)  # a separate array: callers work in place
 
     @staticmethod
     def _log_pmf(x, lam, const: bool):
@@ -196,7 +206,7 @@ class PoissonGLM:
         return value
 
     def log_prob(self, x, eta, noise=None, const: bool = True):
-        return self._log_pmf(x, self.rate(eta)[0], const)
+        return self._log_pmf(x, self.rate(eta, deriv=False)[0], const)
 
     def log_prob_and_grad(self, x, eta, noise=None, const: bool = True):
         lam, dlam = self.rate(eta)
@@ -208,6 +218,13 @@ class PoissonGLM:
 
     def sample(self, eta, rng, noise=None):
         return rng.poisson(self.rate(eta)[0]).astype(float)
+
+    def fisher(self, eta, noise=None):
+        """Fisher information of ``η``: ``f'(η)² / f(η)``."""
+        lam, dlam = self.rate(eta)
+        dlam *= dlam
+        dlam /= lam
+        return dlam
 
     def init_noise(self, x, n_states):
         return None
@@ -225,7 +242,7 @@ class BernoulliGLM:
 
     name = "bernoulli"
 
-    def log_prob(self, x, eta, noise=None):
+    def log_prob(self, x, eta, noise=None, const: bool = True):
         return x * eta - np.logaddexp(0.0, eta)
 
     def log_prob_and_grad(self, x, eta, noise=None, const: bool = True):
@@ -233,6 +250,11 @@ class BernoulliGLM:
 
     def sample(self, eta, rng, noise=None):
         return (rng.random(np.shape(eta)) < expit(eta)).astype(float)
+
+    def fisher(self, eta, noise=None):
+        """Fisher information of ``η``: ``σ(η)(1 − σ(η))``."""
+        p = expit(eta)
+        return p * (1.0 - p)
 
     def init_noise(self, x, n_states):
         return None
@@ -259,8 +281,10 @@ class GaussianGLM:
     def __init__(self, min_variance: float = 1e-3):
         self.min_variance = float(min_variance)
 
-    def log_prob(self, x, eta, noise=None):
+    def log_prob(self, x, eta, noise=None, const: bool = True):
         var = np.ones(eta.shape[1:]) if noise is None else noise
+        if not const:
+            return -0.5 * (x - eta) ** 2 / var
         return -0.5 * (np.log(2 * np.pi * var) + (x - eta) ** 2 / var)
 
     def log_prob_and_grad(self, x, eta, noise=None, const: bool = True):
@@ -274,6 +298,11 @@ class GaussianGLM:
     def sample(self, eta, rng, noise=None):
         var = np.ones(np.shape(eta)) if noise is None else noise
         return eta + np.sqrt(var) * rng.standard_normal(np.shape(eta))
+
+    def fisher(self, eta, noise=None):
+        """Fisher information of ``η``: ``1 / σ²``."""
+        var = np.ones(eta.shape[-1:]) if noise is None else noise
+        return np.broadcast_to(1.0 / np.asarray(var, eta.dtype), eta.shape)
 
     def init_noise(self, x, n_states):
         v = np.maximum(np.var(x, axis=0), self.min_variance)
@@ -307,16 +336,35 @@ def make_emission(name: str, **kwargs) -> Emission:
     raise InvalidInputError(f"emission: expected 'poisson', 'bernoulli' or 'gaussian', got {name!r}")
 
 
+# Bins per chunk of the per-bin log-likelihoods: (chunk, S, N) float64 temporaries stay in
+# cache (the whole (T, S, N) arrays do not, and these evaluations are memory-bound).
+_CHUNK = 2048
+
+
+def _per_bin(fn, T):
+    """``fn(slice)`` → (n, S, N) log-densities, summed over neurons chunk by chunk → (T, S)."""
+    out = None
+    for i in range(0, T, _CHUNK):
+        sl = slice(i, min(i + _CHUNK, T))
+        lp = fn(sl)
+        n, S, N = lp.shape
+        part = (lp.reshape(n * S, N) @ np.ones(N)).reshape(n, S)
+        if out is None:
+            out = np.empty((T, S), part.dtype)
+        out[sl] = part
+    return out
+
+
 def emission_log_likelihood(emission, x, H, W, b, noise=None, x_const=None) -> np.ndarray:
     """Per-bin, per-state emission log-likelihood ``ln p(x_t | z_t = s)``, shape (T, S).
 
     ``x_const`` (shape (T,)): the Poisson ``−Σ_n ln x_{t,n}!`` computed once per data
     set (:func:`poisson_constant`), so that EM does not recompute it every E-step.
     """
-    eta = linear_predictor(H, W, b)
-    if x_const is not None and emission.name == "poisson":
-        return emission.log_prob(x[:, None, :], eta, noise, const=False).sum(2) + x_const[:, None]
-    return emission.log_prob(x[:, None, :], eta, noise).sum(2)
+    drop = x_const is not None and emission.name == "poisson"
+    out = _per_bin(lambda sl: emission.log_prob(x[sl, None, :], linear_predictor(H[sl], W, b), noise,
+                                                const=not drop), len(x))
+    return out + x_const[:, None] if drop else out
 
 
 def poisson_constant(x) -> np.ndarray:
@@ -384,8 +432,23 @@ def posterior_blocks(x, H, gamma, floor: float, dtype=None):
     for s in range(gamma.shape[1]):
         idx = np.flatnonzero(gamma[:, s] > floor)
         blk = (x[idx], H[idx], gamma[idx, s])
-        blocks.append(blk if dtype is None else tuple(np.asarray(a, dtype) for a in blk))
+        blocks.append(_Block(blk if dtype is None else tuple(np.asarray(a, dtype) for a in blk)))
     return blocks
+
+
+class _Block(tuple):
+    """``(x_s, H_s, g_s)`` of one state, with the products every evaluation of the
+    moment objective needs (``H²``, ``g H``, ``g H²``) computed once."""
+
+    def products(self):
+        if "_products" not in self.__dict__:
+            self._products = _products(self[1], self[2])
+        return self._products
+
+
+def _products(H, g):
+    H2 = H * H
+    return H2, H * g[:, None], H2 * g[:, None]
 
 
 def blocks_expected_log_likelihood(emission, blocks, W, b, noise=None, const: bool = True):
@@ -396,22 +459,79 @@ def blocks_expected_log_likelihood(emission, blocks, W, b, noise=None, const: bo
     for s, (xs, Hs, g) in enumerate(blocks):
         if g.size == 0:
             continue
-        eta = Hs @ W[s].T
-        eta += b[s]
-        lp, dlp = emission.log_prob_and_grad(xs, eta, None if noise is None else noise[s], const)
-        value += float(g @ lp.sum(1))
+        dt = Hs.dtype  # float32 blocks: the evaluation runs in float32, sums in float64
+        eta = Hs @ W[s].T.astype(dt)
+        eta += b[s].astype(dt)
+        lp, dlp = emission.log_prob_and_grad(xs, eta, None if noise is None else noise[s].astype(dt), const)
+        value += float(np.dot(g.astype(np.float64), lp.sum(1, dtype=np.float64)))
         dlp *= g[:, None]
         dW[s] = dlp.T @ Hs
         db[s] = dlp.sum(0)
     return value, dW, db
 
 
+def weight_curvature(emission, x, H, W, b, gamma, noise=None, blocks=None):
+    """Diagonal of the expected Fisher information of ``Q_e`` in the weights and biases.
+
+    ``C[s, n, j] = Σ_t γ_t(s) F(η_{t,s,n}) h_{t,j}²`` and ``c[s, n] = Σ_t γ_t(s) F(η_{t,s,n})``
+    with ``F`` the emission's Fisher information of the pre-activation (``fisher``) at the
+    mean weights ``W``. The M-step uses it only to rescale its variables (a diagonal
+    preconditioner), never in the objective. ``blocks``: restrict each state to its kept
+    bins (:func:`posterior_blocks`).
+
+    Returns
+    -------
+    C : ndarray, shape (S, N, N)
+    c : ndarray, shape (S, N)
+    """
+    S, N, _ = W.shape
+    if blocks is None:
+        blocks = [(x, H, gamma[:, s]) for s in range(S)]
+    C = np.zeros((S, N, N))
+    c = np.zeros((S, N))
+    for s, (_, Hs, g) in enumerate(blocks):
+        if g.size == 0:
+            continue
+        dt = Hs.dtype
+        eta = Hs @ W[s].T.astype(dt)
+        eta += b[s].astype(dt)
+        F = emission.fisher(eta, None if noise is None else noise[s].astype(dt)) * g[:, None]
+        C[s] = F.T @ (Hs * Hs)
+        c[s] = F.sum(0)
+    return C, c
+
 
 # Three-point Gauss–Hermite rule for E[f(μ + σ Z)], Z ~ N(0, 1): exact for polynomials of
 # degree <= 5 (so for the Gaussian emission's quadratic log-density).
 GH_NODES = np.array([0.0, np.sqrt(3.0), -np.sqrt(3.0)])
 GH_WEIGHTS = np.array([2.0 / 3.0, 1.0 / 6.0, 1.0 / 6.0])
+_GH_NODE, _GH_W0, _GH_W1 = float(np.sqrt(3.0)), 2.0 / 3.0, 1.0 / 6.0  # Python floats keep float32 float32
 _VAR_FLOOR = 1e-12  # keeps d/dvar finite where the pre-activation has no variance
+
+
+def _gh_terms(emission, x, mu, var, noise=None, const: bool = True, grad: bool = True):
+    """The three-point rule's log-densities at ``μ`` and ``μ ± √3 σ`` and, with ``grad``,
+    ``∂/∂μ`` and ``∂/∂var`` of their weighted sum (in-place arithmetic: these arrays dominate
+    the M-step's cost)."""
+    sd = var + _VAR_FLOOR
+    np.sqrt(sd, out=sd)
+    step = sd * _GH_NODE
+    hi, lo = mu + step, mu - step
+    if not grad:
+        return (emission.log_prob(x, mu, noise, const=const), emission.log_prob(x, hi, noise, const=const),
+                emission.log_prob(x, lo, noise, const=const))
+    lp0, d0 = emission.log_prob_and_grad(x, mu, noise, const)
+    lph, dh = emission.log_prob_and_grad(x, hi, noise, const)
+    lpl, dl = emission.log_prob_and_grad(x, lo, noise, const)
+    # d/dμ: Σ w_k dlp_k; d/dvar = d/dσ / (2σ) with d/dσ = w₁ √3 (dlp₊ − dlp₋).
+    dvar = np.subtract(dh, dl, out=step)
+    dvar *= _GH_W1 * _GH_NODE / 2.0
+    dvar /= sd
+    dh += dl
+    dh *= _GH_W1
+    d0 *= _GH_W0
+    d0 += dh
+    return lp0, lph, lpl, d0, dvar
 
 
 def gauss_log_prob(emission, x, mu, var, noise=None, const: bool = True, grad: bool = True):
@@ -421,21 +541,13 @@ def gauss_log_prob(emission, x, mu, var, noise=None, const: bool = True, grad: b
     -------
     value, dmu, dvar : ndarray, shape of ``mu`` (``dmu``, ``dvar`` only with ``grad``)
     """
-    sd = np.sqrt(var + _VAR_FLOOR)
-    value = dmu = dsd = 0.0
-    for node, w in zip(GH_NODES.tolist(), GH_WEIGHTS.tolist()):  # Python floats keep float32 inputs float32
-        eta = mu + node * sd if node else mu
-        if grad:
-            lp, dlp = emission.log_prob_and_grad(x, eta, noise, const)
-            dmu = dmu + w * dlp
-            if node:
-                dsd = dsd + (w * node) * dlp
-        else:
-            lp = emission.log_prob(x, eta, noise) if const else emission.log_prob_and_grad(x, eta, noise, False)[0]
-        value = value + w * lp
-    if not grad:
-        return value
-    return value, dmu, dsd / (2.0 * sd)
+    terms = _gh_terms(emission, x, mu, var, noise, const, grad)
+    lp0, lph, lpl = terms[:3]
+    lph += lpl
+    lph *= _GH_W1
+    lp0 = lp0 * _GH_W0
+    lp0 += lph
+    return lp0 if not grad else (lp0, terms[3], terms[4])
 
 
 def moment_log_likelihood(emission, x, H, W_mean, W_var, b, noise=None, x_const=None) -> np.ndarray:
@@ -443,11 +555,18 @@ def moment_log_likelihood(emission, x, H, W_mean, W_var, b, noise=None, x_const=
     independent entries of mean ``W_mean`` and variance ``W_var`` (both (S, N, N)): the
     pre-activation ``η = b + W h`` is taken as Gaussian with mean ``b + W_mean h`` and
     variance ``W_var h²`` (local reparameterisation), its expectation by Gauss–Hermite."""
-    mu = linear_predictor(H, W_mean, b)
-    var = linear_predictor(H * H, W_var, np.zeros_like(b))
-    if x_const is not None and emission.name == "poisson":
-        return gauss_log_prob(emission, x[:, None, :], mu, var, noise, const=False, grad=False).sum(2) + x_const[:, None]
-    return gauss_log_prob(emission, x[:, None, :], mu, var, noise, const=True, grad=False).sum(2)
+    S, N, _ = W_var.shape
+    drop = x_const is not None and emission.name == "poisson"
+    Wv = W_var.reshape(S * N, N).T
+
+    def chunk(sl):
+        Hc = H[sl]
+        var = ((Hc * Hc) @ Wv).reshape(-1, S, N)
+        return gauss_log_prob(emission, x[sl, None, :], linear_predictor(Hc, W_mean, b), var, noise,
+                              const=not drop, grad=False)
+
+    out = _per_bin(chunk, len(x))
+    return out + x_const[:, None] if drop else out
 
 
 def moment_expected_log_likelihood(emission, x, H, W_mean, W_var, b, gamma, noise=None, const: bool = True,
@@ -463,24 +582,36 @@ def moment_expected_log_likelihood(emission, x, H, W_mean, W_var, b, gamma, nois
     db : ndarray, shape (S, N)
     """
     S = W_mean.shape[0]
-    if blocks is None:
-        blocks = [(x, H, gamma[:, s]) for s in range(S)]
+    if blocks is None:  # every bin for every state, in cache-sized chunks of bins
+        T = len(x)
+        pieces = [(s, (x[i : i + _CHUNK], H[i : i + _CHUNK], gamma[i : i + _CHUNK, s]))
+                  for s in range(S) for i in range(0, T, _CHUNK)]
+    else:
+        pieces = list(enumerate(blocks))
     value = 0.0
     dWm, dWv = np.zeros_like(W_mean), np.zeros_like(W_var)
     db = np.zeros(b.shape)
-    for s, (xs, Hs, g) in enumerate(blocks):
+    for s, blk in pieces:
+        xs, Hs, g = blk[0], blk[1], blk[2]
         if g.size == 0:
             continue
         dt = Hs.dtype  # float32 blocks: the whole evaluation runs in float32
-        H2 = Hs * Hs
+        H2, gH, gH2 = blk.products() if isinstance(blk, _Block) else _products(Hs, g)
         mu = Hs @ W_mean[s].T.astype(dt)
         mu += b[s].astype(dt)
         var = H2 @ W_var[s].T.astype(dt)
-        lp, dmu, dvar = gauss_log_prob(emission, xs, mu, var, None if noise is None else noise[s].astype(dt), const)
-        value += float(np.dot(g.astype(np.float64), lp.sum(1, dtype=np.float64)))
-        dmu *= g[:, None]
-        dvar *= g[:, None]
-        dWm[s] = dmu.T @ Hs
-        dWv[s] = dvar.T @ H2
-        db[s] = dmu.sum(0)
+        lp0, lph, lpl, dmu, dvar = _gh_terms(emission, xs, mu, var, None if noise is None else noise[s].astype(dt),
+                                             const)
+        # Σ_t g_t Σ_n E[ln p]: sums over neurons as matrix-vector products (N terms each, in
+        # the block's precision), the weighted sum over bins in float64.
+        ones = np.ones(lp0.shape[1], dt)
+        lph += lpl
+        per_bin = (lp0 @ ones).astype(np.float64)
+        per_bin *= _GH_W0
+        per_bin += _GH_W1 * (lph @ ones).astype(np.float64)
+        value += float(np.dot(g.astype(np.float64), per_bin))
+        gd = g.astype(dt)
+        dWm[s] += dmu.T @ gH
+        dWv[s] += dvar.T @ gH2
+        db[s] += gd @ dmu
     return value, dWm, dWv, db

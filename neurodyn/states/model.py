@@ -11,7 +11,9 @@ GLM weights, biases and prior parameters jointly by L-BFGS on
 
 with analytic gradients (:func:`~neurodyn.states.emissions.expected_log_likelihood`
 and each prior's ``pullback_moments``/``log_prior``), warm-started from the previous
-M-step and truncated to the bins each state explains (posterior above ``m_step_floor``)
+M-step, diagonally preconditioned (a change of variables by the objective's curvature:
+the emission's Fisher information pulled back by each prior's ``curvature``), and
+truncated to the bins each state explains (posterior above ``m_step_floor``, float32)
 when that still raises the exact objective; Gaussian variances by their exact
 closed-form update. For the one-hot prior the per-state types are latent and the
 objective is a deterministic evidence lower bound (``Q_e`` the expectation under the
@@ -51,6 +53,7 @@ from neurodyn.states.emissions import (
     moment_log_likelihood,
     poisson_constant,
     posterior_blocks,
+    weight_curvature,
 )
 from neurodyn.states.priors import make_prior
 
@@ -225,20 +228,22 @@ def m_step_objective(theta, emission, prior, X, H, gamma, noise, S, bias_l2=0.0,
     return value, grad
 
 
-def _exact_m_objective(theta, emission, prior, X, H, gamma, noise, S, x_const=None, ll=None):
+def _exact_m_objective(theta, emission, prior, X, H, gamma, noise, S, x_const=None, ll=None, out=None):
     """``−(Q_e + ln p(θ))`` without the gradient (the acceptance test of a truncated step).
 
     ``ll``: the per-bin emission log-likelihoods at ``theta`` when already at hand (the
     E-step's); otherwise computed with ``x_const`` as the E-step does, so that values at
-    different ``theta`` compare.
+    different ``theta`` compare, and stored in the dict ``out`` (key ``ll``) if given.
     """
     if ll is None:
         ll = prior_log_likelihood(emission, X, H, prior, theta, S, noise, x_const)
+        if out is not None:
+            out["ll"] = ll
     return -(float(np.einsum("ts,ts->", gamma, ll)) + prior.log_prior(theta)[0])
 
 
 def _m_step(theta, emission, prior, X, H, gamma, noise, S, maxiter, scale, floor=0.0, stats=None, ll=None,
-            x_const=None):
+            x_const=None, cache=None):
     """L-BFGS on the M-step objective from ``theta``.
 
     With ``floor > 0`` the objective is first truncated to the bins whose posterior weight
@@ -248,34 +253,69 @@ def _m_step(theta, emission, prior, X, H, gamma, noise, S, maxiter, scale, floor
     condition, so ``ln p(x) + ln p(θ)`` still never decreases; otherwise the exact
     M-step runs. ``stats`` (a dict) counts ``truncated`` and ``exact`` M-steps; ``ll`` and
     ``x_const`` (the E-step's log-likelihoods at ``theta`` and its Poisson constant) spare
-    recomputing the exact objective at ``theta``.
+    recomputing the exact objective at ``theta``; ``cache`` (a dict) receives under ``ll``
+    the log-likelihoods at an accepted truncated step (the next E-step's, when the noise
+    does not change).
     """
     packer = _Packer(theta)
 
     def solve(blocks):
-        def fun(v):
-            val, g = m_step_objective(packer.unpack(v), emission, prior, X, H, gamma, noise, S, blocks=blocks)
-            return val / scale, packer.pack(g) / scale
+        # Diagonal preconditioning: L-BFGS runs in u = √c ⊙ (θ − θ₀), c the diagonal curvature
+        # of the objective at θ₀ (prior.curvature, floored). A change of variables only: the
+        # objective is the same, but its curvature, which spans five orders of magnitude
+        # between likelihood-determined weights and saturated type logits, becomes O(1).
+        x0, P = packer.pack(theta), packer.pack(_preconditioner(theta, emission, prior, X, H, gamma, noise, S, blocks))
 
-        res = minimize(fun, packer.pack(theta), jac=True, method="L-BFGS-B", options={"maxiter": maxiter})
-        return packer.unpack(res.x)
+        def fun(u):
+            val, g = m_step_objective(packer.unpack(x0 + P * u), emission, prior, X, H, gamma, noise, S,
+                                      blocks=blocks)
+            return val / scale, packer.pack(g) * P / scale
+
+        res = minimize(fun, np.zeros_like(x0), jac=True, method="L-BFGS-B",
+                       options={"maxiter": maxiter, "gtol": 1e-12})
+        return packer.unpack(x0 + P * res.x)
 
     if floor > 0:
-        # Random weights (one-hot prior): the truncated step runs in float32 (about twice as
-        # fast); it is kept only if the exact float64 objective improves.
-        blocks = posterior_blocks(X, H, gamma, floor, np.float32 if prior.moments(theta)[1] is not None else None)
-        kept = sum(len(g) for _, _, g in blocks)
-        if kept < 0.8 * gamma.size:  # worth it once a fifth of the (bin, state) terms drop out
-            cand = solve(blocks)
-            before = _exact_m_objective(theta, emission, prior, X, H, gamma, noise, S, x_const, ll)
-            after = _exact_m_objective(cand, emission, prior, X, H, gamma, noise, S, x_const)
-            if after <= before:
-                if stats is not None:
-                    stats["truncated"] = stats.get("truncated", 0) + 1
-                return cand
+        # The truncated step runs in float32 (about twice as fast as float64, and each state
+        # touches only the bins it explains); it is kept only if the exact float64 objective
+        # improves.
+        blocks = posterior_blocks(X, H, gamma, floor, np.float32)
+        cand = solve(blocks)
+        before = _exact_m_objective(theta, emission, prior, X, H, gamma, noise, S, x_const, ll)
+        out = {}
+        after = _exact_m_objective(cand, emission, prior, X, H, gamma, noise, S, x_const, out=out)
+        if after <= before:
+            if cache is not None:
+                cache["ll"] = out["ll"]
+            if stats is not None:
+                stats["truncated"] = stats.get("truncated", 0) + 1
+            return cand
     if stats is not None:
         stats["exact"] = stats.get("exact", 0) + 1
     return solve(None)
+
+
+# Relative tolerance of the Gaussian-prior stage that starts the one-hot fit (or ``tol`` if
+# larger): that stage only provides a starting point; the one-hot stage converges to ``tol``.
+WARM_START_TOL = 1e-4
+# L-BFGS iterations per M-step of that stage (or ``m_step_iter`` if smaller).
+WARM_START_M_STEP_ITER = 20
+
+# Floor added to the diagonal curvature of the preconditioner (in nats per unit² of the
+# parameter): directions that neither the data nor the prior constrain keep a finite scale.
+PRECONDITION_FLOOR = 0.1
+
+
+def _preconditioner(theta, emission, prior, X, H, gamma, noise, S, blocks=None):
+    """``1/√(c + floor)`` per parameter, ``c`` the diagonal curvature of ``−(Q_e + ln p(θ))``
+    at ``theta`` (:func:`~neurodyn.states.emissions.weight_curvature` pulled back by the
+    prior's ``curvature``; biases: the emission's Fisher information summed over bins)."""
+    W, _ = prior.moments(theta)
+    b = _bias_full(theta["bias"], S)
+    C, cb = weight_curvature(emission, X, H, W, b, gamma, noise, blocks)
+    curv = prior.curvature(theta, C)
+    curv["bias"] = cb if theta["bias"].ndim == 2 else cb.sum(0)
+    return {k: 1.0 / np.sqrt(np.asarray(curv[k], float) + PRECONDITION_FLOOR) for k in theta}
 
 
 def n_free_parameters(n_states: int, n_neurons: int, emission: str, state_bias: bool) -> int:
@@ -301,17 +341,28 @@ def _glm_init(emission, prior_l2, X, H, state_bias, maxiter):
     else:
         b0 = mean
     theta = {"bias": b0[None], "W": np.zeros((1, N, N))}
+    # A starting point only: float32 (twice as fast), gradients accumulated in float64.
+    X32, H32, g32 = X.astype(np.float32), H.astype(np.float32), gamma.astype(np.float32)
+    noise32 = None if noise is None else noise.astype(np.float32)
 
     def fun(v):
         th = {"bias": v[:N][None], "W": v[N:].reshape(1, N, N)}
-        q, dW, db = expected_log_likelihood(emission, X, H, th["W"], th["bias"], gamma, noise)
+        q, dW, db = expected_log_likelihood(emission, X32, H32, th["W"].astype(np.float32),
+                                            th["bias"].astype(np.float32), g32, noise32)
+        dW, db = dW.astype(float), db.astype(float)
         val = -q + 0.5 * prior_l2 * float((th["W"] ** 2).sum())
         g = np.concatenate([-db[0], (-dW + prior_l2 * th["W"]).ravel()])
         return val / X.shape[0], g / X.shape[0]
 
     v0 = np.concatenate([theta["bias"][0], theta["W"].ravel()])
-    res = minimize(fun, v0, jac=True, method="L-BFGS-B", options={"maxiter": maxiter})
-    return res.x[:N], res.x[N:].reshape(N, N)
+    # Diagonally preconditioned, as the M-step (see _m_step); a starting point needs no more
+    # than a relative precision of 1e-6 (the states start from it plus noise).
+    C, c = weight_curvature(emission, X32, H32, theta["W"], theta["bias"], g32, noise32)
+    P = 1.0 / np.sqrt(np.concatenate([c[0], (C[0] + prior_l2).ravel()]) + PRECONDITION_FLOOR)
+    res = minimize(lambda u: (lambda f, g: (f, g * P))(*fun(v0 + P * u)), np.zeros_like(v0), jac=True,
+                   method="L-BFGS-B", options={"maxiter": maxiter, "ftol": 1e-6, "gtol": 1e-12})
+    v = v0 + P * res.x
+    return v[:N], v[N:].reshape(N, N)
 
 
 def fit_hmmglm(
@@ -325,7 +376,7 @@ def fit_hmmglm(
     state_bias: bool = False,
     n_lags: int = 5,
     max_iter: int = 100,
-    m_step_iter: int = 200,
+    m_step_iter: int = 50,
     m_step_floor: float = POSTERIOR_FLOOR,
     tol: float = 1e-6,
     init_noise: float = 0.5,
@@ -361,7 +412,8 @@ def fit_hmmglm(
     max_iter : int
         Most EM iterations (per stage: the Gaussian warm start and the one-hot fit each).
     m_step_iter : int
-        L-BFGS iterations per M-step.
+        L-BFGS iterations per M-step (diagonally preconditioned; it stops earlier at its
+        own tolerance).
     m_step_floor : float
         Truncated M-step: each state's objective leaves out the bins where its posterior
         weight is at or below this, and the step is kept only if it raises the exact
@@ -389,7 +441,9 @@ def fit_hmmglm(
         with it).
     warm_start : {"gaussian", None}
         One-hot prior only: first fit the Gaussian-prior model (σ = 1/3) and start the
-        one-hot fit from its weights, biases, chain and variances (default). None starts
+        one-hot fit from its weights, biases, chain and variances (default). That stage
+        stops at a relative change of ``max(tol, 1e-4)``, with M-steps of at most
+        ``min(m_step_iter, 20)`` L-BFGS iterations and without the exact-M-step finish. None starts
         it from the single-state GLM like the other priors (a worse optimum on the tests'
         generator).
     random_state : int, numpy.random.Generator or None
@@ -431,6 +485,10 @@ def fit_hmmglm(
         pr.draw_noise((S, N, N), rng)
     warm = warm_start == "gaussian" and prior == "onehot" and S > 1
     first = make_prior("gaussian") if warm else pr  # the prior of the first stage
+    # The Gaussian stage only provides the one-hot fit's starting point: shorter M-steps, a
+    # looser tolerance and no exact-M-step finish (the one-hot stage has all three).
+    first_tol = max(tol, WARM_START_TOL) if warm else tol
+    first_iter = min(m_step_iter, WARM_START_M_STEP_ITER) if warm else m_step_iter
     if S == 1:
         n_init = 1  # one state starts at the single-state GLM: restarts would be identical
     screen = n_init > 1 and init_iter is not None and init_iter < max_iter
@@ -445,15 +503,15 @@ def fit_hmmglm(
             theta["bias"] = theta["bias"] + init_noise * X.std(0) * rng.standard_normal((S, N)) * 0.5
         label = f"{r} (gaussian warm start)" if warm else r
         p = _run_em(em, first, theta, X, H, lengths, S, sticky, learn_initial, init_iter if screen else max_iter,
-                    m_step_iter, tol, log_every, label, floor=m_step_floor)
+                    first_iter, first_tol, log_every, label, floor=m_step_floor, exact_finish=not warm)
         if not screen and warm:
             p = _continue(em, pr, p, X, H, lengths, S, sticky, learn_initial, max_iter, m_step_iter, tol, log_every,
                           r, m_step_floor, state_bias, rng, from_gaussian=True)
         if best is None or p.history[-1] > best.history[-1]:
             best = p
     if screen:  # only the best screened restart runs to the end
-        best = _continue(em, first, best, X, H, lengths, S, sticky, learn_initial, max_iter - init_iter, m_step_iter,
-                         tol, log_every, "best", m_step_floor, state_bias, rng)
+        best = _continue(em, first, best, X, H, lengths, S, sticky, learn_initial, max_iter - init_iter, first_iter,
+                         first_tol, log_every, "best", m_step_floor, state_bias, rng, exact_finish=not warm)
         if warm:
             best = _continue(em, pr, best, X, H, lengths, S, sticky, learn_initial, max_iter, m_step_iter, tol,
                              log_every, "best", m_step_floor, state_bias, rng, from_gaussian=True)
@@ -471,14 +529,14 @@ def fit_hmmglm(
 
 
 def _continue(em, pr, start, X, H, lengths, S, sticky, learn_initial, max_iter, m_step_iter, tol, log_every, label,
-              floor, state_bias, rng, from_gaussian=False):
+              floor, state_bias, rng, from_gaussian=False, exact_finish=True):
     """Run EM on from a previous fit ``start``; ``from_gaussian``: switch from the Gaussian
     prior of a warm start to ``pr`` (initialised at the fitted weights). The history of
     a continued run of the same prior is appended to ``start``'s."""
     theta = pr.init(start.prior["W"], rng) if from_gaussian else dict(start.prior)
     theta["bias"] = start.bias if state_bias else start.bias[0]
     p = _run_em(em, pr, theta, X, H, lengths, S, sticky, learn_initial, max_iter, m_step_iter, tol, log_every, label,
-                start=start, floor=floor)
+                start=start, floor=floor, exact_finish=exact_finish)
     p.n_iter += start.n_iter
     if not from_gaussian:
         p.history = start.history + p.history[1:]
@@ -486,7 +544,9 @@ def _continue(em, pr, start, X, H, lengths, S, sticky, learn_initial, max_iter, 
 
 
 def _run_em(em, pr, theta, X, H, lengths, S, sticky, learn_initial, max_iter, m_step_iter, tol, log_every, restart,
-            start=None, floor=0.0):
+            start=None, floor=0.0, exact_finish=True):
+    """EM from ``theta``; with ``exact_finish`` a run that converged with truncated M-steps
+    continues with exact ones until it converges again (a fixed point of exact EM)."""
     log_pi0 = np.full(S, -np.log(S))
     A = np.full((S, S), (1 - sticky) / max(S - 1, 1)) if S > 1 else np.ones((1, 1))
     np.fill_diagonal(A, sticky if S > 1 else 1.0)
@@ -501,8 +561,11 @@ def _run_em(em, pr, theta, X, H, lengths, S, sticky, learn_initial, max_iter, m_
     converged = False
     t0 = time.perf_counter()
     bar = Progress(max_iter + 1, f"EM restart {restart}", enabled=bool(log_every))
+    cache: dict = {}
     for it in range(max_iter + 1):
-        ll = prior_log_likelihood(em, X, H, pr, theta, S, noise, x_const)
+        ll = cache.pop("ll", None)  # computed by the M-step's acceptance test at this theta
+        if ll is None:
+            ll = prior_log_likelihood(em, X, H, pr, theta, S, noise, x_const)
         seq_ll, gamma, xi, first = _e_step(ll, lengths, log_pi0, log_A)
         obj = float(seq_ll.sum() + pr.log_prior(theta)[0])
         history.append(obj)
@@ -512,7 +575,7 @@ def _run_em(em, pr, theta, X, H, lengths, S, sticky, learn_initial, max_iter, m_
                 "restart %s EM iter %d: objective/bin %.6f (%.1f s)", restart, it, obj / n_bins, time.perf_counter() - t0
             )
         if it > 0 and abs(history[-1] - history[-2]) <= tol * abs(history[-2]):
-            if floor == 0 or S == 1:
+            if floor == 0 or S == 1 or not exact_finish:
                 converged = True
                 break
             floor = 0.0  # converged with truncated M-steps: finish with exact ones
@@ -524,7 +587,8 @@ def _run_em(em, pr, theta, X, H, lengths, S, sticky, learn_initial, max_iter, m_
             log_A = np.log(A / A.sum(1, keepdims=True))
             if learn_initial:
                 log_pi0 = np.log(np.maximum(first / first.sum(), 1e-300))
-        theta = _m_step(theta, em, pr, X, H, gamma, noise, S, m_step_iter, n_bins, floor, stats, ll, x_const)
+        theta = _m_step(theta, em, pr, X, H, gamma, noise, S, m_step_iter, n_bins, floor, stats, ll, x_const,
+                        cache if noise is None else None)
         if hasattr(pr, "update_hyper"):  # one-hot: A0 enters only the KL term, solved exactly
             theta = pr.update_hyper(theta)
         if noise is not None:
@@ -564,7 +628,7 @@ class HMMGLM(BaseEstimator):
         state_bias: bool = False,
         n_lags: int = 5,
         max_iter: int = 100,
-        m_step_iter: int = 200,
+        m_step_iter: int = 50,
         m_step_floor: float = POSTERIOR_FLOOR,
         tol: float = 1e-6,
         init_noise: float = 0.5,

@@ -154,6 +154,14 @@ class NoPrior(_PlainWeights):
         r = np.sqrt(p["W"] ** 2 + self.eps**2)
         return -self.l1 * float(r.sum()), {"W": -self.l1 * p["W"] / r}
 
+    def curvature(self, p, C):
+        """Diagonal curvature of ``−(Q_e + ln p)`` per parameter, given ``C`` (the emission's
+        Fisher diagonal in ``W``): the M-step's preconditioner."""
+        if self.l1 == 0:
+            return {"W": C}
+        r = np.sqrt(p["W"] ** 2 + self.eps**2)
+        return {"W": C + self.l1 * self.eps**2 / r**3}
+
     def types(self, p):
         return weights_to_types(p["W"])
 
@@ -188,6 +196,11 @@ class GaussianPrior(_PlainWeights):
         D = p["W"] - p["W0"][None]
         v = -0.5 * float((D**2).sum()) / self.sigma**2
         return v, {"W": -D / self.sigma**2, "W0": D.sum(0) / self.sigma**2}
+
+    def curvature(self, p, C):
+        """Diagonal curvature per parameter (see :meth:`NoPrior.curvature`)."""
+        k = 1.0 / self.sigma**2
+        return {"W": C + k, "W0": np.full(p["W0"].shape, k * p["W"].shape[0])}
 
     def types(self, p):
         return weights_to_types(p["W"])
@@ -362,11 +375,7 @@ class OneHotPrior:
         if self.gumbel is None or self.gumbel.shape[1:-1] != p["L"].shape[:-1]:
             raise InvalidInputError("OneHotPrior: call init (or draw_noise) before evaluating the prior")
         log_alpha = log_softmax(p["A0"], axis=-1)
-        if getattr(self, "_lse_neg_g", None) is None or self._lse_neg_g.shape != self.gumbel.shape[:-1]:
-            self._lse_neg_g = _lse_last(-self.gumbel)
-        v, dL, dla = concrete_log_ratio(p["L"][None], log_alpha[None, None], self.gumbel, return_grad=True,
-                                        lse_neg_g=self._lse_neg_g)
-        v, dL, dla = v.mean(0), dL.mean(0), dla.mean(0)
+        v, dL, dla = self._kl_terms(p["L"], log_alpha)
         # dla sums to zero over types, so the log-softmax Jacobian of A0 drops out.
         g["L"], g["A0"] = dL, dla.sum(0)
         if self.free_diagonal:
@@ -376,6 +385,35 @@ class OneHotPrior:
             g["L"][:, i, i] = 0.0
             g["A0"][i, i] = 0.0
         return total + float(v.sum()), g
+
+    def _kl_terms(self, L, log_alpha):
+        """:func:`concrete_log_ratio` and its gradients averaged over the fixed draws.
+
+        The same arithmetic with the categories as separate contiguous arrays (reductions
+        over a last axis of length 3 are slow in numpy; the M-step calls this every step).
+        Returns the per-pair value (S, N, N) and the gradients in ``L`` (S, N, N, 3) and
+        ``ln α`` (S, N, N, 3).
+        """
+        k = self.gumbel.shape[-1]
+        if getattr(self, "_g_parts", None) is None or self._g_parts[0].shape != self.gumbel.shape[:-1]:
+            self._g_parts = [np.ascontiguousarray(self.gumbel[..., i]) for i in range(k)]
+            self._lse_neg_g = _lse_last(-self.gumbel)
+            self._mean_lse_neg_g = self._lse_neg_g.mean(0)
+        base = [log_alpha[..., i] - L[..., i] for i in range(k)]  # (S, N, N)
+        u = [base[i][None] - self._g_parts[i] for i in range(k)]  # (n, S, N, N)
+        m = u[0].copy()
+        for ui in u[1:]:
+            np.maximum(m, ui, out=m)
+        z = np.zeros_like(m)
+        for ui in u:
+            ui -= m
+            np.exp(ui, out=ui)
+            z += ui
+        lse = np.log(z)
+        lse += m
+        value = sum(base) - k * lse.mean(0) + k * self._mean_lse_neg_g
+        r = np.stack([(ui / z).mean(0) for ui in u], axis=-1)  # mean responsibility (S, N, N, 3)
+        return value, k * r - 1.0, 1.0 - k * r
 
     def update_hyper(self, p, maxiter: int = 100):
         """``A0`` maximising the KL term for the current ``L`` (it enters nothing else):
@@ -392,6 +430,35 @@ class OneHotPrior:
         if res.fun <= fun(p["A0"].ravel())[0]:
             return {**p, "A0": res.x.reshape(shape)}
         return p
+
+    def curvature(self, p, C):
+        """Diagonal curvature of ``−(Q_e + ln p)`` per parameter (the M-step's
+        preconditioner): the emission's Fisher diagonal ``C`` in the mean weight, pulled
+        back through ``W = (a^exc − a^inh) softplus ρ`` (Gauss–Newton, mean path only),
+        plus the exact diagonal of the KL term's Hessian in ``L`` and ``A0``
+        (``k r(1 − r)``, averaged over the Gumbel draws) and ``1/σ²`` of the strength prior."""
+        sp, sig = _softplus(p["rho"]), expit(p["rho"])
+        out = {k: np.ones_like(v) for k, v in p.items()}
+        prior_rho = 0.0 if self.strength_sigma is None else 1.0 / self.strength_sigma**2
+        if self.frozen_types:
+            t = np.argmax(p["L"], axis=-1) - 1
+            out["rho"] = C * (t * sig) ** 2 + prior_rho
+        else:
+            a = softmax(p["L"], axis=-1)
+            d = a[..., EXC] - a[..., INH]
+            dm_dL = sp[..., None] * a * (np.array([-1.0, 0.0, 1.0]) - d[..., None])
+            u = log_softmax(p["A0"], axis=-1)[None, None] - p["L"][None] - self.gumbel
+            u -= u.max(-1, keepdims=True)
+            r = np.exp(u)
+            r /= r.sum(-1, keepdims=True)
+            kl = 3.0 * (r * (1.0 - r)).mean(0)
+            out["L"] = C[..., None] * dm_dL**2 + kl
+            out["rho"] = C * (d * sig) ** 2 + prior_rho
+            out["A0"] = kl.sum(0)
+        if self.free_diagonal:
+            i = np.arange(C.shape[-1])
+            out["diag"] = C[:, i, i].copy()
+        return out
 
     def types(self, p):
         t = np.argmax(p["L"], axis=-1) - 1
