@@ -112,7 +112,8 @@ def test_sbm_on_weighted_lfr_graph_reaches_planted_partition():
     from neurodyn.connectome.communities import description_length
     from neurodyn.connectome.synthetic import weighted_lfr_graph
 
-    w, truth = weighted_lfr_graph(100, mu=0.3, avg_degree=20.0, random_state=1)
+    g = weighted_lfr_graph(100, mu=0.3, avg_degree=20.0, random_state=1)
+    w, truth = g.weights, g.labels
     fit = weighted_sbm(w, max_blocks=8, random_state=0)
     assert nmi(truth, fit.labels) >= 0.9
     planted = min(description_length(w, truth, v) for v in ("plain", "degree_corrected"))
