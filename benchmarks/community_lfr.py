@@ -256,6 +256,41 @@ def report(raw: pd.DataFrame) -> None:
     with pd.option_context("display.width", 200, "display.max_columns", 30):
         print(summary.drop(columns=["time_s_sd"]).to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     print(json.dumps(goals(summary), indent=1))
+    print(markdown(summary))
+
+
+def _pm(mean, sd, digits=2):
+    if pd.isna(mean):
+        return "–"
+    return f"{mean:.{digits}f}" if pd.isna(sd) else f"{mean:.{digits}f} ± {sd:.{digits}f}"
+
+
+def markdown(summary: pd.DataFrame) -> str:
+    """The summary as two Markdown tables: NMI per method, then groups found and wall time."""
+    methods = [m for m in ("ours", "leiden", "louvain", "graph-tool") if m in set(summary["method"])]
+    lines = ["| nodes | graph | μ_t asked → realised | μ_w asked → realised | mean degree | graphs | "
+             + " | ".join(f"NMI {m}" for m in methods) + " |",
+             "|" + " --- |" * (6 + len(methods))]
+    groups = ["| nodes | graph | μ_t | μ_w | planted | " + " | ".join(f"groups {m}" for m in methods) + " | "
+              + " | ".join(f"time {m} (s)" for m in methods) + " |",
+              "|" + " --- |" * (5 + 2 * len(methods))]
+    for (nodes, graph, mu_t, mu_w), block in summary.groupby(["nodes", "graph", "mu_t", "mu_w"], sort=True):
+        by = block.set_index("method")
+        first = block.iloc[0]
+        n = "/".join(str(int(by.loc[m, "graphs"])) if m in by.index else "0" for m in methods)
+        if graph == "null":
+            mixing = f"– → {first.mu_t_realised:.3f} | – → {first.mu_w_realised:.3f}"
+        else:
+            mixing = f"{mu_t:g} → {first.mu_t_realised:.3f} | {mu_w:g} → {first.mu_w_realised:.3f}"
+        cells = [_pm(by.loc[m, "nmi_mean"], by.loc[m, "nmi_sd"]) if m in by.index else "–" for m in methods]
+        lines.append(f"| {nodes} | {graph} | {mixing} | {first.mean_degree:.2f} | {n} | " + " | ".join(cells) + " |")
+        g = [_pm(by.loc[m, "groups_mean"], by.loc[m, "groups_sd"], 1) if m in by.index else "–" for m in methods]
+        t = [_pm(by.loc[m, "time_s_mean"], by.loc[m, "time_s_sd"], 2 if m in ("leiden", "louvain") else 1)
+             if m in by.index else "–" for m in methods]
+        groups.append(f"| {nodes} | {graph} | {'–' if graph == 'null' else f'{mu_t:g}'} | "
+                      f"{'–' if graph == 'null' else f'{mu_w:g}'} | {first.groups_planted:.1f} | "
+                      + " | ".join(g) + " | " + " | ".join(t) + " |")
+    return "\n".join(lines) + "\n\n" + "\n".join(groups)
 
 
 if __name__ == "__main__":
