@@ -367,8 +367,9 @@ def _lfr_partition(n_nodes, mu, k_min, max_degree, degree_exponent, min_communit
     2008); the degree sequence is read back by replaying its first draw with the same seed.
     networkx's edge placement is not used: it wires nodes one after another, so edges
     placed by earlier nodes count towards a later node's internal quota, which inflates
-    both the mixing (0.16 / 0.48 / 0.73 realised at μ = 0.1 / 0.3 / 0.5 for N = 1000) and
-    the mean degree (+20 %).
+    both the mixing (0.15 / 0.46 / 0.72 realised at μ = 0.1 / 0.3 / 0.5 for N = 1000) and
+    the mean degree (23.7–25.2 for 19.5 drawn), and it makes self-loops
+    (``benchmarks/results/lfr_networkx_wiring.csv``).
     """
     import random
 
