@@ -241,7 +241,7 @@ def main(argv=None):
 
 def merge(stems: list[Path], out: Path) -> None:
     """One results pair from several runs: rows concatenated, summary and goals recomputed."""
-    raw = pd.concat([pd.read_csv(s.with_suffix(".csv")) for s in stems], ignore_index=True)
+    raw = pd.concat([pd.read_csv(s.with_suffix(".csv"), keep_default_na=False, na_values=[""]) for s in stems], ignore_index=True)
     # A (graph, method) run in two of them (same graph and seed, so the same labels): the first wins.
     raw = raw.drop_duplicates(["nodes", "graph", "mu_t", "mu_w", "seed", "method"], keep="first")
     settings = [json.loads(s.with_suffix(".json").read_text())["settings"] for s in stems]
