@@ -91,7 +91,7 @@ def graph_tool_nested(w: np.ndarray, seed: int, python: str = SYSTEM_PYTHON) -> 
         env = {**os.environ, "PYTHONPATH": "", "OMP_NUM_THREADS": "1"}
         subprocess.run([python, str(GRAPH_TOOL_SCRIPT), str(src), str(dst), str(seed)], check=True, env=env,
                        capture_output=True, timeout=3600)
-        out = np.load(dst)
+        out = np.load(dst, allow_pickle=False)
         return (out["labels"], float(out["time_s"]),
                 {"groups_per_level": out["groups_per_level"].tolist(),
                  "description_length": float(out["description_length"])})

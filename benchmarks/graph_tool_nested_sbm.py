@@ -25,7 +25,7 @@ def main(argv):
         print(gt.__version__)
         return 0
     source, target, seed = argv[1], argv[2], int(argv[3])
-    data = np.load(source)
+    data = np.load(source, allow_pickle=False)
     np.random.seed(seed)
     gt.seed_rng(seed)
     g = gt.Graph(directed=False)
