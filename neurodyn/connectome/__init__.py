@@ -20,8 +20,8 @@ from neurodyn.connectome.ntf import (NTF, NTFResult, components_table, dataset_f
                                      to_cptensor)
 from neurodyn.connectome.rank import (SweepFit, congruence_matrix, match_components, rank_summary, select_from_fits,
                                       select_rank, similarity, sweep_metrics)
-from neurodyn.connectome.synthetic import (planted_community_cohort, planted_factors, planted_recovery,
-                                           weighted_lfr_graph)
+from neurodyn.connectome.synthetic import (LFRGraph, lfr_mixing, lfr_null_graph, planted_community_cohort,
+                                           planted_factors, planted_recovery, weighted_lfr_graph)
 from neurodyn.connectome.tensor import affinity_tensor, fold_pairs, pair_index, tensor_memory_bytes
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "AFFINITIES", "METHODS", "MODELS", "BlockCapWarning", "description_length", "components_table",
     "select_from_fits", "weighted_lfr_graph", "NTF", "NTFResult", "SBMFit", "WeightedSBM", "affinity_tensor",
     "community_strength",
+    "LFRGraph", "lfr_mixing", "lfr_null_graph",
     "compare_methods", "component_communities", "component_graph", "congruence_matrix", "correlation_affinity",
     "dataset_factors", "detect_communities", "differential_affinity", "fit_affinity", "fold_pairs", "from_cptensor", "leiden",
     "louvain", "match_components", "non_negative_cp_hals", "ntf_to_dataset", "pair_index",
