@@ -93,7 +93,7 @@ def worker(variant: str, workdir: Path, rank: int, n_iter: int) -> dict:
         from neurodyn.connectome.ntf import fit_affinity, non_negative_cp_hals
         from neurodyn.io import read_netcdf
     imports = _status("VmRSS")
-    init = list(np.load(workdir / "init.npz").values())
+    init = list(np.load(workdir / "init.npz", allow_pickle=False).values())
     n_done = n_iter
     if variant == "rank_fit_job":
         aff = read_netcdf(workdir / "affinity.nc")
@@ -101,12 +101,12 @@ def worker(variant: str, workdir: Path, rank: int, n_iter: int) -> dict:
         res = fit_affinity(aff, rank, init=init, max_iter=n_iter, tol=0.0)
         n_done = res.n_iter
     else:
-        x = np.load(workdir / "tensor.npy")
+        x = np.load(workdir / "tensor.npy", allow_pickle=False)
         mask = None
         if variant.endswith("masked_slices"):
-            mask = np.load(workdir / "mask_slices.npy")
+            mask = np.load(workdir / "mask_slices.npy", allow_pickle=False)
         elif variant == "masked_full":
-            mask = np.load(workdir / "mask_full.npy")
+            mask = np.load(workdir / "mask_full.npy", allow_pickle=False)
         t0, c0 = time.perf_counter(), time.process_time()
         if variant == "tensorly_unmasked":
             non_negative_parafac_hals(x, rank, n_iter_max=n_iter, init=CPTensor((np.ones(rank, np.float32), init)),

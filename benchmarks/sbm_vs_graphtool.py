@@ -51,7 +51,7 @@ import json, sys, time
 import numpy as np
 import graph_tool.all as gt
 src, dst, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
-d = np.load(src)
+d = np.load(src, allow_pickle=False)
 n = int(d["n"])
 g = gt.Graph(directed=False)
 g.add_vertex(n)

@@ -15,7 +15,7 @@ import numpy as np
 
 
 def run(src, dst):
-    data = np.load(src)
+    data = np.load(src, allow_pickle=False)
     n = int(data["n"])
     g = gt.Graph(directed=False)
     g.add_vertex(n)

@@ -208,3 +208,19 @@ def test_equal_weights_and_empty_graph():
         weighted_sbm(w, weight_model="normal")
     fit = weighted_sbm(np.zeros((5, 5)))
     assert fit.n_blocks == 1 and fit.weight_model == "none"
+
+
+def test_tied_weights_keep_a_finite_description_length():
+    # Weights known to one decimal repeat: a block pair of >= 4 equal weights would give the
+    # normal models a residual of 0 and a description length of -inf, which a search
+    # exploits by isolating ties (dozens of spurious groups). Auto keeps the exponential
+    # model, the fit stays finite and finds the planted groups.
+    w, truth = planted_graph(sizes=(15, 15, 15), p_in=0.5, p_out=0.05, seed=3)
+    w = np.round(w, 1)
+    w = np.where(w > 0, np.maximum(w, 0.1), 0.0)
+    fit = weighted_sbm(w, random_state=0)
+    assert fit.weight_model == "exponential"
+    assert np.isfinite(fit.description_length)
+    assert nmi(truth, fit.labels) >= 0.9
+    with pytest.raises(InvalidInputError, match="repeat"):
+        weighted_sbm(w, weight_model="lognormal")

@@ -49,15 +49,20 @@ def switching_communities(rank, seed, n_windows=24, n_animals=3, n_neurons=16, s
     return truth * rng.gamma(shape, 1.0 / shape, size=truth.shape), truth, factors
 
 
-def random_walk_affinity(seed, n_animals=2, n_neurons=30, n_time=1200, rate=4.0):
-    """The affinity tensor (pipeline defaults) of independent random walks: no structure."""
+def random_walk_affinity(seed, n_animals=2, n_neurons=30, n_time=1200, rate=4.0, chance="independent"):
+    """The affinity tensor of independent random walks: no structure.
+
+    With the independence chance level: without it (the default ``chance="none"``) each
+    window's per-neuron activity level is itself low-rank structure, the held-out curve is
+    flat within 0.003 and the picked rank hangs on noise (docs/connectome.md, Affinity).
+    """
     rng = np.random.default_rng(seed)
     x = np.cumsum(rng.normal(size=(n_animals, n_time, n_neurons)), axis=1).astype(np.float32)
     cohort = xr.Dataset({"traces": (("animal", "time", "neuron"), x)},
                         coords={"animal": [f"a{i}" for i in range(n_animals)], "time": np.arange(n_time) / rate,
                                 "neuron": [f"n{i}" for i in range(n_neurons)]},
                         attrs={"sampling_rate_hz": rate})
-    return affinity_tensor(cohort)
+    return affinity_tensor(cohort, chance=chance)
 
 
 @pytest.mark.parametrize("planted, seed", [(2, 0), (3, 0)])
@@ -90,8 +95,9 @@ def test_no_structure_gives_rank_one():
     # Held-out error at rank 1 is the lowest; training error still falls with every rank.
     assert s["test_error"].idxmin() == 1
     assert (np.diff(s["train_error"].to_numpy()) < 0).all()
-    # The elbow rule reads the falling training error as structure.
-    assert select_rank(res.summary, selection="elbow") >= 5
+    # The elbow rule reads the falling training error as structure (any rank above 1 is
+    # an over-split here: the data have none).
+    assert select_rank(res.summary, selection="elbow") > 1
 
 
 def test_heldout_mask_draws_from_observed_entries_only():

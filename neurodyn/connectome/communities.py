@@ -172,12 +172,16 @@ def weighted_sbm(weights, *, weight_model: str = "auto", variants: tuple[str, ..
     vals = vals[vals > 0]
     if vals.size == 0:
         wms = ("none",)
-    elif vals.size > 1 and np.ptp(vals) == 0:
-        # Equal weights have a degenerate (infinite) normal density: only the exponential
-        # model (or none) describes them.
+    elif vals.size > 1 and np.unique(vals).size < vals.size:
+        # Tied weights have a degenerate normal density: a block pair holding m >= 4 equal
+        # weights has zero residual, and its (m-3)/2 ln R term is -inf, which a search
+        # would exploit by isolating the ties. Only the exponential model (or none)
+        # describes such weights.
+        what = (f"all edge weights are equal ({vals[0]:g})" if np.ptp(vals) == 0 else
+                f"{vals.size - np.unique(vals).size} of {vals.size} edge weights repeat an equal value")
         if weight_model in ("normal", "lognormal"):
-            raise InvalidInputError(f"all edge weights are equal ({vals[0]:g}); the {weight_model} model needs "
-                                    "varying weights (use 'exponential' or 'none')", field="weight_model")
+            raise InvalidInputError(f"{what}; the {weight_model} model needs distinct real weights "
+                                    "(use 'exponential' or 'auto')", field="weight_model")
         wms = tuple(m for m in wms if m not in ("normal", "lognormal"))
     fits, candidates, n_sweeps, conv = [], [], 0, True
     for wm in wms:
