@@ -71,6 +71,30 @@ def _rows_matrix(rows: np.ndarray, n_rows: int):
     return csr_matrix((np.ones(rows.size), (rows, np.arange(rows.size))), shape=(n_rows, rows.size))
 
 
+def zero_temperature_sweeps(state, rng, candidates, max_sweeps: int, tol: float) -> tuple[int, bool]:
+    """Sweeps of single-node moves over the nodes in random order: each node goes to the
+    candidate block (``candidates(v, r)``, its block ``r`` excluded) that lowers the
+    description length most, if by more than ``tol``; nodes alone in their block stay.
+    Returns (sweeps done, whether the last sweep moved nothing)."""
+    for it in range(1, max_sweeps + 1):
+        moved = 0
+        for v in rng.permutation(state.graph.n):
+            r = state.labels[v]
+            if state.n[r] <= 1:
+                continue
+            cand = candidates(v, r)
+            if cand.size == 0:
+                continue
+            dlt = state.move_deltas(v, cand)
+            k = int(np.argmin(dlt))
+            if dlt[k] < -tol:
+                state.apply_move(v, int(cand[k]))
+                moved += 1
+        if moved == 0:
+            return it, True
+    return max_sweeps, False
+
+
 @dataclass
 class FlatState:
     """Block sums of a level-0 partition and its flat description length, with move and
@@ -371,28 +395,16 @@ class FlatState:
         return max_sweeps, False
 
     def sweep(self, rng, max_sweeps: int = 10, tol: float = 1e-7) -> tuple[int, bool]:
-        """Zero-temperature single-node moves; returns (sweeps done, converged)."""
-        for it in range(1, max_sweeps + 1):
-            moved = 0
-            for v in rng.permutation(self.graph.n):
-                r = self.labels[v]
-                if self.n[r] <= 1:
-                    continue
-                a, b = self.indptr[v], self.indptr[v + 1]
-                cand = np.unique(self.labels[self.nbr[a:b]])
-                if cand.size > _MAX_CANDIDATES:
-                    cand = rng.choice(cand, _MAX_CANDIDATES, replace=False)
-                cand = cand[cand != r]
-                if cand.size == 0:
-                    continue
-                dlt = self.move_deltas(v, cand)
-                k = int(np.argmin(dlt))
-                if dlt[k] < -tol:
-                    self.apply_move(v, int(cand[k]))
-                    moved += 1
-            if moved == 0:
-                return it, True
-        return max_sweeps, False
+        """Zero-temperature single-node moves to the blocks of a node's neighbours;
+        returns (sweeps done, converged)."""
+        def candidates(v, r):
+            a, b = self.indptr[v], self.indptr[v + 1]
+            cand = np.unique(self.labels[self.nbr[a:b]])
+            if cand.size > _MAX_CANDIDATES:
+                cand = rng.choice(cand, _MAX_CANDIDATES, replace=False)
+            return cand[cand != r]
+
+        return zero_temperature_sweeps(self, rng, candidates, max_sweeps, tol)
 
     # -------------------------------------------------------------- merges
 
@@ -765,23 +777,9 @@ class PlantedState:
         self.rebuild()
 
     def sweep(self, rng, max_sweeps=10, tol=1e-7):
-        for it in range(1, max_sweeps + 1):
-            moved = 0
-            for v in rng.permutation(self.graph.n):
-                r = self.labels[v]
-                if self.n[r] <= 1:
-                    continue
-                cand = np.setdiff1d(np.arange(self.B), [r])
-                if cand.size == 0:
-                    continue
-                dlt = self.move_deltas(v, cand)
-                kk = int(np.argmin(dlt))
-                if dlt[kk] < -tol:
-                    self.apply_move(v, int(cand[kk]))
-                    moved += 1
-            if moved == 0:
-                return it, True
-        return max_sweeps, False
+        """Zero-temperature single-node moves to any other block; (sweeps done, converged)."""
+        return zero_temperature_sweeps(self, rng, lambda v, r: np.setdiff1d(np.arange(self.B), [r]),
+                                       max_sweeps, tol)
 
     def merge_down(self):
         """Greedy merges of the pair of blocks that lowers (or least raises) the description
