@@ -35,5 +35,5 @@ def test_quick_and_paper_dags():
     assert quick["rich_lazy_init_run"] == 12 * 2 * 2    # inits x normalisations x seeds
     assert quick["rich_lazy_linear_theory"] == 1 and quick["rich_lazy_spectra"] == 1
     paper = _job_counts("--configfile", "config/rich_lazy_paper.yaml", run="paper")
-    assert paper["rich_lazy_rank_run"] == 3 * 6 * 3 * 3
+    assert paper["rich_lazy_rank_run"] == 3 * 6 * 2 * 3  # tasks x ranks x (frobenius, spectral) x seeds
     assert paper["rich_lazy_init_run"] == 12 * 3 * 3
