@@ -143,7 +143,10 @@ def weighted_sbm(weights, *, weight_model: str = "auto", variants: tuple[str, ..
         Symmetric non-negative weights; the diagonal is ignored, 0 = no edge.
     weight_model : ``auto`` (default: the shortest of the three), ``exponential``
         (graph-tool's ``real-exponential``, the paper's), ``normal``, ``lognormal``
-        (normal log-weights, Jacobian included) or ``none`` (edges only).
+        (normal log-weights, Jacobian included) or ``none`` (edges only).  Weights that
+        repeat a value have no normal density (a block pair of equal weights has zero
+        residual): ``auto`` then keeps to the exponential model, and ``normal`` or
+        ``lognormal`` raise ``InvalidInputError``.
     variants : which of ``plain`` and ``degree_corrected`` to search.
     model : ``nested`` (default), ``flat`` or ``planted_partition``.
     max_blocks : int or None
