@@ -193,9 +193,8 @@ def main(argv=None):
             cohort, truth, global_k = make(seed)
             k = truth.sizes["component"]
             for method, chance, saturation in CONDITIONS:
-                params = {} if saturation is None else {"saturation": saturation}
                 aff = affinity_tensor(cohort, method=method, chance=chance, window_s=args.window_s,
-                                      stride_s=args.stride_s, params=params)
+                                      stride_s=args.stride_s, saturation=saturation)
                 for rank in (k, k + 1):
                     row = {"cohort": name, "seed": seed, "affinity": method, "chance": chance,
                            "saturation": "none" if saturation is None else saturation, "rank": rank,

@@ -403,4 +403,4 @@ def test_bad_settings():
     with pytest.raises(InvalidInputError, match="chance"):
         affinity_tensor(make_cohort(), method="correlation", chance="independent")
     with pytest.raises(InvalidInputError, match="chance"):
-        affinity_tensor(make_cohort(), chance="independent", params={"saturation": 1.0})
+        affinity_tensor(make_cohort(), chance="independent", saturation=1.0)

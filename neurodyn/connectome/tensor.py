@@ -12,7 +12,6 @@ by the factorization (Dyballa et al., ICLR 2024, §3).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -92,7 +91,7 @@ def _check_cohort(cohort: xr.Dataset) -> None:
 def affinity_tensor(cohort: xr.Dataset, *, method: str = "differential", window_s: float = 40.0,
                     stride_s: float = 20.0, dtype: Any = "float32", max_memory_gb: float = 8.0,
                     chance: str = "none", chance_mads: float = 0.0, min_coverage: float = 0.5,
-                    params: Mapping[str, Any] | None = None) -> xr.Dataset:
+                    smooth_s: float = 1.0, saturation: float | None = None) -> xr.Dataset:
     """Window × animal × pair affinity tensor of a cohort, with its per-window mask.
 
     Parameters
@@ -126,7 +125,12 @@ def affinity_tensor(cohort: xr.Dataset, *, method: str = "differential", window_
         the animal and tracked together on at least this fraction of the window's frames;
         otherwise it is masked (its value, 0, is a placeholder the factorization never
         reads).  Observed entries average the affinity over the jointly tracked frames only.
-    params : extra keyword arguments of the affinity (``smooth_s``, ``saturation``).
+    smooth_s : float
+        Gaussian smoothing of the derivative, seconds (derivative affinities; ignored by
+        ``correlation``).
+    saturation : float or None
+        ``tanh`` saturation level of the derivative affinities (None: off; ignored by
+        ``correlation``).
 
     Returns
     -------
@@ -159,6 +163,7 @@ def affinity_tensor(cohort: xr.Dataset, *, method: str = "differential", window_
     else:
         present = ~np.isnan(traces).all(axis=1)
     windows = window_bounds(n_time, fs, window_s, stride_s)
+    params = {} if method == "correlation" else {"smooth_s": smooth_s, "saturation": saturation}
     ii, jj = pair_index(n_neurons)
     tensor = np.zeros((len(windows), n_animals, ii.size), dtype=dtype)
     pair_present = present[:, ii] & present[:, jj]
@@ -173,7 +178,7 @@ def affinity_tensor(cohort: xr.Dataset, *, method: str = "differential", window_
         li, lj = local[ii[pairs]], local[jj[pairs]]
         x = traces[a][:, keep]
         extra = {"chance": "independent"} if chance == "independent" else {}
-        vals = windowed_affinity(x, fs, windows, method, **dict(params or {}), **extra)[:, li, lj]
+        vals = windowed_affinity(x, fs, windows, method, **params, **extra)[:, li, lj]
         observed = pair_coverage(x, windows)[:, li, lj] >= min_coverage - 1e-12
         vals = np.where(observed, vals, 0.0)
         if chance == "median":

@@ -20,11 +20,8 @@ CX_AFFINITY = {
     "min_coverage": CX["min_coverage"],
     "dtype": CX["dtype"],
     "max_memory_gb": config["max_memory_gb"],
-    "params": (
-        {key: CX[key] for key in ("smooth_s", "saturation")}
-        if CX["affinity"] != "correlation"
-        else {}
-    ),
+    "smooth_s": CX["smooth_s"],
+    "saturation": CX["saturation"],
 }
 CX_NTF = {
     "max_iter": CX["max_iter"],

@@ -10,9 +10,8 @@ sys.stderr = sys.stdout = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 
 cfg = dict(snakemake.params.affinity)
-params = {k: v for k, v in cfg.pop("params").items()}
-ds = affinity_tensor(read_netcdf(snakemake.input.cohort), params=params, **cfg)
-ds.attrs.update(provenance(config={**cfg, **params}))
+ds = affinity_tensor(read_netcdf(snakemake.input.cohort), **cfg)
+ds.attrs.update(provenance(config=cfg))
 write_netcdf(ds, snakemake.output[0])
 logging.info("affinity tensor %s (%s, chance %s): %.1f%% of (animal, pair) present, %.1f%% of "
              "(window, animal, pair) entries observed (min_coverage %s)", dict(ds["affinity"].sizes),
