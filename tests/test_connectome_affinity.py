@@ -62,7 +62,7 @@ def brute_force_differential(g, windows, saturation=None, chance="none"):
                 out[w, i, j] = np.mean(vals)
                 if chance == "independent":
                     level = np.mean(pi) * np.mean(pj) + np.mean(mi) * np.mean(mj)
-                    out[w, i, j] = max(out[w, i, j] - level, 0.0)
+                    out[w, i, j] = out[w, i, j] - level  # signed excess
     return out
 
 
@@ -218,7 +218,7 @@ def make_cohort(n_animals=3, n_time=600, n_neuron=6, missing=((1, 2),), seed=0):
 def test_tensor_layout_mask_and_pairs():
     cohort = make_cohort()
     ds = affinity_tensor(cohort, window_s=20, stride_s=10)
-    assert ds.attrs["chance"] == "none" and ds.attrs["method"] == "differential"
+    assert ds.attrs["chance"] == "independent" and ds.attrs["method"] == "windowed_cosine"
     n_pairs = 6 * 5 // 2
     n_win = len(window_bounds(600, FS, 20, 10))
     assert ds["affinity"].shape == ds["mask"].shape == (n_win, 3, n_pairs)
@@ -234,7 +234,7 @@ def test_tensor_layout_mask_and_pairs():
     w = window_bounds(600, FS, 20, 10)
     for method in METHODS:
         direct = windowed_affinity(cohort["traces"].values[0], FS, w, method)
-        got = affinity_tensor(cohort, window_s=20, stride_s=10, method=method)["affinity"].values[:, 0, :]
+        got = affinity_tensor(cohort, window_s=20, stride_s=10, method=method, chance="none")["affinity"].values[:, 0, :]
         np.testing.assert_allclose(got, direct[:, i, j], rtol=1e-5)
     # The median chance level is removed per window and animal over the observed entries, leaving ≥ 0.
     centred = affinity_tensor(cohort, window_s=20, stride_s=10, chance="median")
@@ -289,7 +289,7 @@ def test_untracked_window_is_masked_not_interpolated(method):
 
 def test_partly_tracked_window_averages_only_tracked_frames():
     cohort = untracked_window_cohort()
-    ds = affinity_tensor(cohort, window_s=20, stride_s=10, min_coverage=0.25)
+    ds = affinity_tensor(cohort, method="differential", chance="none", window_s=20, stride_s=10, min_coverage=0.25)
     x = cohort["traces"].values[0].astype(np.float64)
     g = robust_derivative(x, FS)
     for k, (a, b) in enumerate(window_bounds(400, FS, 20, 10)):
@@ -400,7 +400,8 @@ def test_bad_settings():
         affinity_tensor(make_cohort(), min_coverage=0)
     with pytest.raises(InvalidInputError, match="chance"):
         affinity_tensor(make_cohort(), chance="mean")
+    # Independent traces have expected correlation 0: nothing to subtract.
+    xr.testing.assert_equal(affinity_tensor(make_cohort(), method="correlation", chance="independent")["affinity"],
+                            affinity_tensor(make_cohort(), method="correlation", chance="none")["affinity"])
     with pytest.raises(InvalidInputError, match="chance"):
-        affinity_tensor(make_cohort(), method="correlation", chance="independent")
-    with pytest.raises(InvalidInputError, match="chance"):
-        affinity_tensor(make_cohort(), chance="independent", saturation=1.0)
+        affinity_tensor(make_cohort(), method="differential", chance="independent", saturation=1.0)

@@ -13,8 +13,10 @@ from neurodyn.connectome.communities import (METHODS, MODELS, BlockCapWarning, S
                                              community_strength, compare_methods, component_communities,
                                              component_graph, description_length, detect_communities, leiden,
                                              louvain, weighted_sbm)
-from neurodyn.connectome.crossval import (CVFit, RankSweep, RankSweepResult, cv_fit, cv_fit_affinity, heldout_mask,
-                                          rank_sweep)
+from neurodyn.connectome.chain import (ConnectomeResult, background_components, connectome, flag_background,
+                                       pair_spread)
+from neurodyn.connectome.crossval import (CVFit, RankSweep, RankSweepResult, RankSweepWarning, cv_fit, cv_fit_affinity,
+                                          guard_mask, heldout_design, heldout_mask, rank_sweep)
 from neurodyn.connectome.ntf import (NTF, NTFResult, components_table, dataset_factors, fit_affinity,
                                      from_cptensor, non_negative_cp_hals, ntf_to_dataset, reconstruct,
                                      to_cptensor)
@@ -25,6 +27,8 @@ from neurodyn.connectome.synthetic import (LFRGraph, lfr_mixing, lfr_null_graph,
 from neurodyn.connectome.tensor import affinity_tensor, fold_pairs, pair_index, tensor_memory_bytes
 
 __all__ = [
+    "ConnectomeResult", "background_components", "connectome", "flag_background", "pair_spread",
+    "RankSweepWarning", "guard_mask", "heldout_design",
     "CVFit", "RankSweep", "RankSweepResult", "SweepFit", "cv_fit", "cv_fit_affinity", "heldout_mask", "rank_sweep",
     "AFFINITIES", "METHODS", "MODELS", "BlockCapWarning", "description_length", "components_table",
     "select_from_fits", "weighted_lfr_graph", "NTF", "NTFResult", "SBMFit", "WeightedSBM", "affinity_tensor",

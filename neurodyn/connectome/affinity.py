@@ -5,7 +5,7 @@ neuron was *tracked* (finite trace, in a run of at least :data:`MIN_RUN` consecu
 tracked frames); untracked frames are never interpolated, and nothing is computed across
 them.
 
-``differential`` (default, the paper's instantaneous affinity)
+``differential`` (the paper's instantaneous affinity)
     Smooth each tracked run of a trace and differentiate it,
     ``g_i(t) = d/dt (G_σ * x_i)(t)`` (derivative of a Gaussian of width ``smooth_s``, run
     by run), scale each neuron robustly over its tracked frames,
@@ -22,7 +22,7 @@ them.
     (``v`` = tracked).  Unsaturated, ``max(uv, 0) = u⁺v⁺ + u⁻v⁻`` makes each window two
     matrix products.
 
-``windowed_cosine`` (the earlier default, kept as an option)
+``windowed_cosine`` (the default of :func:`neurodyn.connectome.tensor.affinity_tensor`)
     The cosine of the positive-part products over a window,
     ``Σ_t (ĝ_i⁺ĝ_j⁺ + ĝ_i⁻ĝ_j⁻) / sqrt(Σ_t ĝ_i² · Σ_t ĝ_j²)`` (sums over the frames of
     the window where both are tracked; saturation, if any, applied to ``ĝ``): in [0, 1],
@@ -160,8 +160,8 @@ def differential_affinity(traces: np.ndarray, sampling_rate_hz: float, windows: 
     ``chance='independent'`` subtracts, per pair and window, what two *independent*
     neurons with the same derivatives in the window would score,
     ``m⁺_i m⁺_j + m⁻_i m⁻_j`` (``m±`` the window means of ``ĝ±`` over the jointly tracked
-    frames), and clips at 0: what remains is co-movement beyond the neurons' activity levels
-    (a covariance of the positive and negative parts).  It uses no other pair, so
+    frames): what remains is co-movement beyond the neurons' activity levels (a covariance
+    of the positive and negative parts), signed, about 0 for independent neurons.  It uses no other pair, so
     co-activation shared by all pairs stays.
     """
     _check_saturation(saturation)
@@ -186,19 +186,30 @@ def differential_affinity(traces: np.ndarray, sampling_rate_hz: float, windows: 
             inv = np.divide(1.0, count, out=np.zeros_like(count), where=count > 0)
             mp = gp[a:b].T @ v[a:b] * inv  # [i, j]: mean of ĝ_i⁺ over the frames where j is tracked too
             mm = gm[a:b].T @ v[a:b] * inv
-            out[w] = np.maximum(out[w] - mp * mp.T - mm * mm.T, 0.0)
+            out[w] = out[w] - mp * mp.T - mm * mm.T
     return out
 
 
 def windowed_cosine_affinity(traces: np.ndarray, sampling_rate_hz: float, windows: np.ndarray, *,
-                             smooth_s: float = 1.0, saturation: float | None = None) -> np.ndarray:
+                             smooth_s: float = 1.0, saturation: float | None = None,
+                             chance: str = "none") -> np.ndarray:
     """Window cosine of the positive-part derivative products ``(n_windows, N, N)``.
 
     ``Σ_t (ĝ_i⁺ĝ_j⁺ + ĝ_i⁻ĝ_j⁻) / sqrt(Σ_t ĝ_i² · Σ_t ĝ_j²)`` over the window's frames where
     both neurons are tracked: in [0, 1], 1 when their derivatives are positively
     proportional, 0 when opposite.  ``saturation = c`` replaces ``ĝ`` by ``c · tanh(ĝ / c)``.
+
+    Two independent neurons do not score 0: for Gaussian derivatives the expected value
+    is ``1/π``, and less for sparse (heavy-tailed) ones, so the floor differs by neuron and
+    window.  ``chance='independent'`` subtracts, per pair and window, the numerator's mean
+    over independent re-timings of the two neurons' frames,
+    ``(Σ_t ĝ_i⁺ · Σ_t ĝ_j⁺ + Σ_t ĝ_i⁻ · Σ_t ĝ_j⁻) / n_ij`` (sums and count ``n_ij`` over the
+    jointly tracked frames): what remains is co-movement beyond chance, in the cosine's
+    units, signed (about 0 for independent neurons, so their noise averages out rather than
+    leaving a positive floor a clip at 0 would).
     """
     _check_saturation(saturation)
+    _check_chance(chance, None)  # saturation acts on ĝ first, so the chance level stays exact
     _need_two_frames(windows, "windowed_cosine")
     g = robust_derivative(traces, sampling_rate_hz, smooth_s)
     valid = ~np.isnan(g)
@@ -213,6 +224,12 @@ def windowed_cosine_affinity(traces: np.ndarray, sampling_rate_hz: float, window
         prod = gp[a:b].T @ gp[a:b] + gm[a:b].T @ gm[a:b]
         energy = g2[a:b].T @ v[a:b]  # [i, j]: Σ_t ĝ_i² over the frames where j is tracked too
         denom = np.sqrt(energy * energy.T)
+        if chance == "independent":
+            count = v[a:b].T @ v[a:b]
+            sp = gp[a:b].T @ v[a:b]  # [i, j]: Σ ĝ_i⁺ over the frames where j is tracked too
+            sm = gm[a:b].T @ v[a:b]
+            expected = np.divide(sp * sp.T + sm * sm.T, count, out=np.zeros_like(prod), where=count > 0)
+            prod = prod - expected
         out[w] = np.divide(prod, denom, out=np.zeros_like(prod), where=denom > 0)
     return out
 

@@ -9,23 +9,30 @@ random start, and scores
 
 The masked HALS never reads a hidden entry (it imputes it from the current model), so the
 held-out error is an honest estimate of how well the rank predicts entries it has not
-seen.  The final model of the replicate is then refitted to *every* observed entry,
+seen, *provided the hidden entries share no noise with the visible ones*.  Affinity
+windows overlap (stride < window), so neighbouring windows of one (animal, pair) share
+frames: with single hidden entries, an extra component fitted to the noise of a stretch
+of windows predicts the hidden entry inside it, and the held-out error falls at every
+rank (measured in ``docs/connectome.md``, Rank selection).  The held-out units are
+therefore blocks of ``heldout_block`` consecutive windows of one (animal, pair) fibre,
+and the ``heldout_guard`` windows on either side of a block, which share its frames, are
+left out of training as well (neither fitted nor scored; :func:`heldout_design` derives
+both from the window length and stride).
+
+The final model of the replicate is then refitted to *every* observed entry,
 warm-started from the cross-validation fit (which saw only training entries, so nothing
 leaks into the held-out score); this refit gives the factors and ``rel_error`` used for the
 similarity of restarts and, for the chosen rank, the model the pipeline keeps.
 
 Held-out sets are drawn per replicate, not per rank: replicate ``k`` of every rank hides the
 same entries, as the folds of ordinary cross-validation are shared by the models compared.
-
-Caveat: the affinity windows overlap (stride < window), so neighbouring windows of one
-(animal, pair) share frames, and a hidden entry is partly correlated with visible ones.
-A CP component is shared by all pairs, so it cannot fit such pair-specific noise unless
-the rank approaches the number of pairs; at the ranks swept here the effect is small, and
-the no-structure control in ``docs/connectome.md`` measures it.
+When the rank chosen is the largest tried, :func:`rank_sweep` widens the sweep itself, one
+rank at a time up to ``max_rank``, and warns if it still ends at the top.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -34,40 +41,50 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from neurodyn.backend import Backend, backend_name, get_namespace, to_numpy
-from neurodyn.connectome.ntf import NTFResult, chunk_rows, non_negative_cp_hals, reconstruct
+from neurodyn.connectome.ntf import NTFResult, chunk_rows, is_signed, non_negative_cp_hals, reconstruct
 from neurodyn.connectome.rank import SweepFit, select_from_fits
 from neurodyn.errors import InvalidInputError
 
 
-def heldout_mask(observed, heldout_fraction: float = 0.1, random_state: int | np.random.Generator | None = None
-                 ) -> np.ndarray:
+def heldout_mask(observed, heldout_fraction: float = 0.1, random_state: int | np.random.Generator | None = None,
+                 *, block: int = 1) -> np.ndarray:
     """A random held-out set: ``True`` on about ``heldout_fraction`` of the observed entries.
 
     Parameters
     ----------
-    observed : bool array (I, J, K)
+    observed : bool array, shape (I, J, K)
         ``True`` where the tensor is observed; unobserved entries are never held out.
     heldout_fraction : float in (0, 1)
-        Probability that an observed entry is held out (independently per entry).
+        Probability that a held-out unit is drawn (independently per unit).
     random_state : int, numpy Generator or None
+    block : int, default 1
+        Length of a held-out unit along the first (window) mode: a unit is ``block``
+        consecutive windows of one ``(animal, pair)`` fibre (``1``: single entries).
 
     Returns
     -------
-    bool numpy array of ``observed``'s shape.  Every slice (of any mode) with an observed
-    entry keeps at least one training entry: were it fully hidden, its factor row would be
-    held at 0 and the held-out error would measure that artefact, not the rank.
+    numpy.ndarray of bool, shape (I, J, K)
+        Every slice (of any mode) with an observed entry keeps at least one training
+        entry: were it fully hidden, its factor row would be held at 0 and the held-out
+        error would measure that artefact, not the rank.
     """
     observed = np.asarray(to_numpy(observed), dtype=bool)
     if observed.ndim != 3:
         raise InvalidInputError(f"expected a 3-way mask, got {observed.ndim} dims", field="mask")
     if not 0.0 < float(heldout_fraction) < 1.0:
         raise InvalidInputError(f"{heldout_fraction!r}, expected a number in (0, 1)", field="heldout_fraction")
+    if int(block) < 1:
+        raise InvalidInputError(f"{block!r}, expected a positive integer", field="block")
+    block = int(block)
     rng = np.random.default_rng(random_state)
+    n_blocks = -(-observed.shape[0] // block)
     held = np.empty(observed.shape, dtype=bool)
-    rows = chunk_rows(observed.shape, 4)
-    for i0 in range(0, observed.shape[0], rows):  # float draws a chunk at a time
-        draw = rng.random((min(rows, observed.shape[0] - i0),) + observed.shape[1:], dtype=np.float32)
-        held[i0:i0 + rows] = observed[i0:i0 + rows] & (draw < np.float32(heldout_fraction))
+    rows = max(1, chunk_rows((n_blocks,) + observed.shape[1:], 4))
+    for b0 in range(0, n_blocks, rows):  # float draws a chunk of blocks at a time
+        nb = min(rows, n_blocks - b0)
+        draw = rng.random((nb,) + observed.shape[1:], dtype=np.float32) < np.float32(heldout_fraction)
+        i0, i1 = b0 * block, min((b0 + nb) * block, observed.shape[0])
+        held[i0:i1] = observed[i0:i1] & np.repeat(draw, block, axis=0)[: i1 - i0]
     for mode in range(3):
         axes = tuple(ax for ax in range(3) if ax != mode)
         emptied = observed.any(axis=axes) & ~(observed & ~held).any(axis=axes)
@@ -79,6 +96,42 @@ def heldout_mask(observed, heldout_fraction: float = 0.1, random_state: int | np
         raise InvalidInputError(f"no entry held out of {int(observed.sum())} observed ones at "
                                 f"heldout_fraction={heldout_fraction}; the tensor is too small", field="mask")
     return held
+
+
+def guard_mask(heldout, guard: int) -> np.ndarray:
+    """Entries within ``guard`` windows (first mode) of a held-out entry of the same fibre,
+    themselves not held out: bool array of ``heldout``'s shape.
+
+    Overlapping affinity windows share frames, so the window next to a held-out one carries
+    part of its noise; leaving these neighbours out of training keeps the held-out error
+    honest.  With windows of length ``w`` every stride ``s``, ``guard = ceil(w / s) − 1``
+    removes every training entry that shares a frame with a held-out one.
+    """
+    held = np.asarray(to_numpy(heldout), dtype=bool)
+    out = np.zeros(held.shape, dtype=bool)
+    for step in range(1, int(guard) + 1):
+        if step >= held.shape[0]:
+            break
+        out[step:] |= held[:-step]
+        out[:-step] |= held[step:]
+    return out & ~held
+
+
+def heldout_design(window_s: float, stride_s: float) -> dict[str, int]:
+    """``heldout_block`` and ``heldout_guard`` (in windows) of :func:`rank_sweep` for windows
+    of ``window_s`` every ``stride_s``.
+
+    ``overlap = ceil(window_s / stride_s)`` windows share frames with any one window;
+    ``guard = overlap − 1`` keeps every training entry clear of a held-out entry's frames,
+    and ``block = 2 · overlap`` makes a held-out unit span twice the reach of one window's
+    frames, so that a component fitted to one stretch of noise cannot predict it (the
+    choice is measured in ``docs/connectome.md``, Rank selection).
+    """
+    if not window_s > 0 or not stride_s > 0:
+        raise InvalidInputError(f"window {window_s!r} s, stride {stride_s!r} s; expected positive lengths",
+                                field="window_s")
+    overlap = int(np.ceil(float(window_s) / float(stride_s) - 1e-9))
+    return {"heldout_block": 2 * overlap, "heldout_guard": overlap - 1}
 
 
 def masked_rel_error(tensor, weights, factors, where) -> float:
@@ -129,8 +182,9 @@ class CVFit:
         return SweepFit(self.result.rel_error, self.result.factors, self.train_error, self.test_error)
 
 
-def cv_fit(tensor, rank: int, *, heldout, mask=None, max_iter: int = 300, tol: float = 1e-6, n_inner: int = 5,
-           random_state: int | np.random.Generator | None = 0, sort_mode: int = 0) -> CVFit:
+def cv_fit(tensor, rank: int, *, heldout, mask=None, guard: int = 0, max_iter: int = 300, tol: float = 1e-6,
+           n_inner: int = 5, random_state: int | np.random.Generator | None = 0, sort_mode: int = 0,
+           signed: bool = False) -> CVFit:
     """Fit one replicate: the training entries from a random start, then every observed entry.
 
     Parameters
@@ -141,7 +195,11 @@ def cv_fit(tensor, rank: int, *, heldout, mask=None, max_iter: int = 300, tol: f
         ``True`` on the held-out entries (e.g. from :func:`heldout_mask`).
     mask : bool array broadcastable to (I, J, K), optional
         ``True`` where observed (None: everything).
-    max_iter, tol, n_inner, random_state, sort_mode
+    guard : int, default 0
+        Observed entries within ``guard`` windows of a held-out entry of the same
+        ``(animal, pair)`` fibre are left out of training too (:func:`guard_mask`); they
+        are neither trained on nor scored.
+    max_iter, tol, n_inner, random_state, sort_mode, signed
         As in :func:`non_negative_cp_hals` (``random_state`` seeds the start).
 
     Returns
@@ -158,8 +216,12 @@ def cv_fit(tensor, rank: int, *, heldout, mask=None, max_iter: int = 300, tol: f
     if (held_np & ~obs_np).any():
         raise InvalidInputError("held-out entries must be observed (mask True)", field="heldout")
     n_heldout = int(held_np.sum())
-    train = be.asarray(obs_np & ~held_np)
-    kw = dict(max_iter=max_iter, tol=tol, n_inner=n_inner, sort_mode=sort_mode)
+    train_np = obs_np & ~held_np
+    if guard:
+        train_np &= ~guard_mask(held_np, guard)
+    train = be.asarray(train_np)
+    del train_np
+    kw = dict(max_iter=max_iter, tol=tol, n_inner=n_inner, sort_mode=sort_mode, signed=signed)
     cv = non_negative_cp_hals(tensor, rank, mask=train, random_state=random_state, **kw)
     train_error = masked_rel_error(tensor, cv.weights, cv.factors, train)
     del train
@@ -186,6 +248,7 @@ def affinity_arrays(affinity) -> tuple[np.ndarray, np.ndarray]:
 def cv_fit_affinity(affinity, rank: int, *, heldout, backend: str = "numpy", device: str = "cpu", **kwargs) -> CVFit:
     """:func:`cv_fit` on an affinity-tensor Dataset (its mask applied), on ``backend``/``device``."""
     be = Backend(backend, device)
+    kwargs.setdefault("signed", is_signed(affinity))
     x, observed = affinity_arrays(affinity)
     return cv_fit(be.asarray(x), rank, heldout=heldout, mask=None if observed.all() else be.asarray(observed),
                   **kwargs)
@@ -193,34 +256,80 @@ def cv_fit_affinity(affinity, rank: int, *, heldout, backend: str = "numpy", dev
 
 @dataclass
 class RankSweepResult:
-    """Outcome of :func:`rank_sweep`: tables, chosen rank, every replicate and the final model."""
+    """Outcome of :func:`rank_sweep`: tables, chosen rank, every replicate and the final model.
+
+    ``warning`` is ``None``, or the message of the :class:`RankSweepWarning` raised when
+    the held-out error was still falling at the largest rank tried.
+    """
 
     metrics: pd.DataFrame
     summary: pd.DataFrame
     rank: int
     fits: dict = field(default_factory=dict)
     model: NTFResult | None = None
+    warning: str | None = None
+
+
+class RankSweepWarning(UserWarning):
+    """The rank chosen is the largest one tried: the sweep did not reach a plateau."""
+
+
+def top_of_sweep_message(summary: pd.DataFrame, *, setting: str = "max_rank") -> str | None:
+    """The warning for a sweep whose chosen rank is its largest (``None`` otherwise).
+
+    ``setting`` names the keyword or configuration key that widens the sweep.
+    """
+    if summary.empty or "chosen" not in summary:
+        return None
+    if str(summary["selection"].iloc[0]) == "override":
+        return None
+    top = int(summary["rank"].max())
+    chosen = int(summary.loc[summary["chosen"], "rank"].iloc[0])
+    if chosen != top:
+        return None
+    errs = ", ".join(f"{e:.3f}" for e in summary["test_error"].to_numpy(dtype=float)) \
+        if "test_error" in summary else ""
+    return (f"the rank chosen, {top}, is the largest of the sweep {summary['rank'].tolist()}: held-out error "
+            f"is still falling there ({errs}); the data may support more components. Widen the sweep "
+            f"({setting}) or fix the rank (override).")
 
 
 def rank_sweep(tensor, ranks: Sequence[int] = (1, 2, 3, 4, 5, 6), *, mask=None, restarts: int = 3,
-               heldout_fraction: float = 0.1, selection: str = "cv", n_se: float = 1.0,
-               similarity_threshold: float = 0.9, elbow_fraction: float = 0.05, override: int | None = None,
-               max_iter: int = 300, tol: float = 1e-6, n_inner: int = 5,
+               heldout_fraction: float = 0.1, heldout_block: int = 4, heldout_guard: int = 1,
+               selection: str = "cv", n_se: float = 1.0, similarity_threshold: float = 0.9,
+               elbow_fraction: float = 0.05, override: int | None = None, max_rank: int | None = 12,
+               max_iter: int = 300, tol: float = 1e-6, n_inner: int = 5, signed: bool = False,
                random_state: int | np.random.Generator | None = 0) -> RankSweepResult:
     """Cross-validated rank sweep in one process (the workflow runs each fit as a job).
 
     Parameters
     ----------
-    tensor : array (I, J, K), non-negative where observed.
-    ranks : sequence of int — the ranks tried.
-    mask : bool array broadcastable to (I, J, K), optional — ``True`` where observed.
-    restarts : int — replicates per rank; replicate ``k`` holds out the same entries at
-        every rank.
-    heldout_fraction : float — share of observed entries each replicate holds out.
+    tensor : array, shape (I, J, K)
+        Non-negative where observed (numpy, torch or cupy).
+    ranks : sequence of int
+        The ranks tried first.
+    mask : bool array broadcastable to (I, J, K), optional
+        ``True`` where observed.
+    restarts : int
+        Replicates per rank; replicate ``k`` holds out the same entries at every rank.
+    heldout_fraction : float
+        Share of observed ``(animal, pair)`` blocks each replicate holds out.
+    heldout_block, heldout_guard : int
+        Held-out units of ``heldout_block`` consecutive windows, with ``heldout_guard``
+        windows on each side left out of training (:func:`heldout_mask`,
+        :func:`guard_mask`; :func:`heldout_design` derives both from the window length
+        and stride; the defaults fit 40-s windows every 20 s).
     selection, n_se, similarity_threshold, elbow_fraction, override
         As in :func:`neurodyn.connectome.rank.select_from_fits`.
-    max_iter, tol, n_inner : as in :func:`non_negative_cp_hals`.
-    random_state : int, numpy Generator or None — seeds the held-out sets and the starts.
+    max_rank : int or None, default 12
+        When the rank chosen is the largest tried (the held-out error still falls there),
+        the sweep extends by one rank at a time up to ``max_rank``.  If it ends at the top
+        all the same (or ``max_rank`` is None), a :class:`RankSweepWarning` is raised and
+        recorded in ``warning`` and the summary.
+    max_iter, tol, n_inner, signed
+        As in :func:`neurodyn.connectome.ntf.non_negative_cp_hals`.
+    random_state : int, numpy Generator or None
+        Seeds the held-out sets and the starts.
 
     Returns
     -------
@@ -232,23 +341,43 @@ def rank_sweep(tensor, ranks: Sequence[int] = (1, 2, 3, 4, 5, 6), *, mask=None, 
         raise InvalidInputError(f"{ranks!r}, expected distinct positive integers", field="ranks")
     if int(restarts) < 1:
         raise InvalidInputError(f"{restarts!r}, expected a positive integer", field="restarts")
+    if max_rank is not None and int(max_rank) < max(ranks):
+        raise InvalidInputError(f"{max_rank!r} is below the largest rank of the sweep ({max(ranks)})",
+                                field="max_rank")
     rng = np.random.default_rng(random_state)
     held_seeds = rng.integers(2**32, size=int(restarts))
     fit_seeds = rng.integers(2**32, size=(len(ranks), int(restarts)))
+    extra_seed = int(rng.integers(2**32))
     observed = (np.ones(tuple(tensor.shape), dtype=bool) if mask is None
                 else np.broadcast_to(np.asarray(to_numpy(mask), dtype=bool), tuple(tensor.shape)))
+    helds = [heldout_mask(observed, heldout_fraction, random_state=int(held_seeds[k]), block=heldout_block)
+             for k in range(int(restarts))]
     fits = {}
-    for k in range(int(restarts)):
-        held = heldout_mask(observed, heldout_fraction, random_state=int(held_seeds[k]))
-        for i, rank in enumerate(ranks):
-            fits[(rank, k)] = cv_fit(tensor, rank, heldout=held, mask=mask, max_iter=max_iter, tol=tol,
-                                     n_inner=n_inner, random_state=int(fit_seeds[i, k]))
-    metrics, summary, rank = select_from_fits({key: f.sweep_fit() for key, f in fits.items()},
-                                              selection=selection, n_se=n_se,
-                                              similarity_threshold=similarity_threshold,
-                                              elbow_fraction=elbow_fraction, override=override)
+    kw = dict(mask=mask, guard=heldout_guard, max_iter=max_iter, tol=tol, n_inner=n_inner, signed=signed)
+
+    def fit_rank(rank: int, seeds) -> None:
+        for k in range(int(restarts)):
+            fits[(rank, k)] = cv_fit(tensor, rank, heldout=helds[k], random_state=int(seeds[k]), **kw)
+
+    def select():
+        return select_from_fits({key: f.sweep_fit() for key, f in fits.items()}, selection=selection, n_se=n_se,
+                                similarity_threshold=similarity_threshold, elbow_fraction=elbow_fraction,
+                                override=override)
+
+    for i, rank in enumerate(ranks):
+        fit_rank(rank, fit_seeds[i])
+    metrics, summary, rank = select()
+    while (override is None and max_rank is not None and rank == max(ranks) and max(ranks) < int(max_rank)):
+        new = max(ranks) + 1
+        ranks.append(new)
+        fit_rank(new, np.random.default_rng([extra_seed, new]).integers(2**32, size=int(restarts)))
+        metrics, summary, rank = select()
+    message = top_of_sweep_message(summary, setting="max_rank")
+    summary["warning"] = message or ""
+    if message:
+        warnings.warn(message, RankSweepWarning, stacklevel=2)
     best = metrics[metrics["selected"]].iloc[0]
-    return RankSweepResult(metrics, summary, rank, fits, fits[(rank, int(best["restart"]))].result)
+    return RankSweepResult(metrics, summary, rank, fits, fits[(rank, int(best["restart"]))].result, message)
 
 
 class RankSweep(BaseEstimator):
@@ -257,6 +386,7 @@ class RankSweep(BaseEstimator):
     Attributes
     ----------
     rank_ : int — the chosen rank.
+    warning_ : str or None — set when the chosen rank is the largest tried (see ``max_rank``).
     metrics_, summary_ : DataFrame — per replicate and per rank (see :func:`select_from_fits`).
     model_ : NTFResult — refit of the best replicate of the chosen rank.
     fits_ : dict ``(rank, restart) -> CVFit``.
@@ -265,13 +395,18 @@ class RankSweep(BaseEstimator):
     """
 
     def __init__(self, ranks: Sequence[int] = (1, 2, 3, 4, 5, 6), *, restarts: int = 3,
-                 heldout_fraction: float = 0.1, selection: str = "cv", n_se: float = 1.0,
-                 similarity_threshold: float = 0.9, elbow_fraction: float = 0.05, override: int | None = None,
-                 max_iter: int = 300, tol: float = 1e-6, n_inner: int = 5,
+                 heldout_fraction: float = 0.1, heldout_block: int = 4, heldout_guard: int = 1,
+                 selection: str = "cv", n_se: float = 1.0, similarity_threshold: float = 0.9,
+                 elbow_fraction: float = 0.05, override: int | None = None, max_rank: int | None = 12,
+                 max_iter: int = 300, tol: float = 1e-6, n_inner: int = 5, signed: bool = False,
                  random_state: int | np.random.Generator | None = 0):
         self.ranks = ranks
         self.restarts = restarts
         self.heldout_fraction = heldout_fraction
+        self.heldout_block = heldout_block
+        self.heldout_guard = heldout_guard
+        self.max_rank = max_rank
+        self.signed = signed
         self.selection = selection
         self.n_se = n_se
         self.similarity_threshold = similarity_threshold
@@ -301,6 +436,7 @@ class RankSweep(BaseEstimator):
         """
         res = rank_sweep(tensor, mask=mask, **self.get_params())
         self.rank_ = res.rank
+        self.warning_ = res.warning
         self.metrics_, self.summary_ = res.metrics, res.summary
         self.model_ = res.model
         self.fits_ = res.fits

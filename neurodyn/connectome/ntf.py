@@ -252,12 +252,13 @@ def non_negative_cp_hals(
     init: str | list = "random",
     random_state: int | np.random.Generator | None = 0,
     sort_mode: int = 0,
+    signed: bool = False,
 ) -> NTFResult:
     """Masked non-negative CP decomposition of a 3-way tensor by HALS.
 
     Parameters
     ----------
-    tensor : array (I, J, K), non-negative; numpy, torch (CPU/GPU) or cupy.
+    tensor : array (I, J, K), non-negative unless ``signed``; numpy, torch (CPU/GPU) or cupy.
         The dtype is kept (use float32 for speed, float64 for exactness).
     rank : int
         Number of components ``R``.
@@ -275,6 +276,11 @@ def non_negative_cp_hals(
     random_state : seed of the random initialisation.
     sort_mode : int
         Mode whose peak position orders the components (0 = time).
+    signed : bool, default False
+        Accept negative entries: the data are an excess over a chance level with zero-mean
+        noise (``chance='independent'`` affinities), and the factors stay non-negative (the
+        least-squares fit of a non-negative model; each HALS update is still the exact
+        non-negative minimiser).  Their sum over the observed entries must be positive.
 
     Returns
     -------
@@ -297,8 +303,12 @@ def non_negative_cp_hals(
         # A view: a per-(animal, pair) mask stays (1, J, K) in memory.
         mask = xp.broadcast_to(mask, tensor.shape)
     negative, finite, total, norm_x2, n_obs = _scan_observed(tensor, mask, rows)
-    if negative:
-        raise InvalidInputError("negative entries; the factorization is non-negative", field="tensor")
+    if negative and not signed:
+        raise InvalidInputError("negative entries; the factorization is non-negative (pass signed=True for an "
+                                "excess over chance)", field="tensor")
+    if signed and not total > 0:
+        raise InvalidInputError("the observed entries sum to ≤ 0; a non-negative model has nothing to fit",
+                                field="tensor")
     if mask is not None and n_obs == 0:
         raise InvalidInputError("every entry is masked", field="mask")
     if not finite:
@@ -406,7 +416,7 @@ class NTF(BaseEstimator):
     ----------
     rank : int
         Number of components ``R``.
-    max_iter, tol, n_inner, init, random_state, sort_mode
+    max_iter, tol, n_inner, init, random_state, sort_mode, signed
         As in :func:`non_negative_cp_hals`.  ``init`` may also be a tensorly
         ``CPTensor`` (e.g. from :meth:`to_cptensor` or any tensorly decomposition): a warm
         start.
@@ -429,8 +439,9 @@ class NTF(BaseEstimator):
 
     def __init__(self, rank: int, *, max_iter: int = 300, tol: float = 1e-6, n_inner: int = 5,
                  init: str | list = "random", random_state: int | np.random.Generator | None = 0,
-                 sort_mode: int = 0):
+                 sort_mode: int = 0, signed: bool = False):
         self.rank = rank
+        self.signed = signed
         self.max_iter = max_iter
         self.tol = tol
         self.n_inner = n_inner
@@ -523,6 +534,11 @@ def from_cptensor(cp_tensor) -> NTFResult:
     return NTFResult.from_cptensor(cp_tensor)
 
 
+def is_signed(affinity) -> bool:
+    """Whether an affinity-tensor Dataset holds a signed excess over chance (attr ``signed``)."""
+    return bool(int(affinity.attrs.get("signed", 0)))
+
+
 def fit_affinity(affinity, rank: int, **kwargs) -> NTFResult:
     """Fit :func:`non_negative_cp_hals` to an affinity-tensor Dataset (its mask applied).
 
@@ -532,6 +548,7 @@ def fit_affinity(affinity, rank: int, **kwargs) -> NTFResult:
     from neurodyn.backend import Backend
 
     be = Backend(kwargs.pop("backend", "numpy"), kwargs.pop("device", "cpu"))
+    kwargs.setdefault("signed", is_signed(affinity))
     x = be.asarray(np.asarray(affinity["affinity"].values))
     # The mask is (window, animal, pair), or (animal, pair) in files written before the per-window mask.
     mask = affinity["mask"].broadcast_like(affinity["affinity"]).transpose(*affinity["affinity"].dims)

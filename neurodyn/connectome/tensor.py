@@ -88,9 +88,9 @@ def _check_cohort(cohort: xr.Dataset) -> None:
         raise InvalidInputError("missing attribute", field="sampling_rate_hz")
 
 
-def affinity_tensor(cohort: xr.Dataset, *, method: str = "differential", window_s: float = 40.0,
+def affinity_tensor(cohort: xr.Dataset, *, method: str = "windowed_cosine", window_s: float = 40.0,
                     stride_s: float = 20.0, dtype: Any = "float32", max_memory_gb: float = 8.0,
-                    chance: str = "none", chance_mads: float = 0.0, min_coverage: float = 0.5,
+                    chance: str = "independent", chance_mads: float = 0.0, min_coverage: float = 0.5,
                     smooth_s: float = 1.0, saturation: float | None = None) -> xr.Dataset:
     """Window × animal × pair affinity tensor of a cohort, with its per-window mask.
 
@@ -101,20 +101,29 @@ def affinity_tensor(cohort: xr.Dataset, *, method: str = "differential", window_
         neuron was not tracked), optional bool ``present (animal, neuron)`` (default: a
         neuron is present where not all NaN), attr ``sampling_rate_hz``.
     method : str
-        Affinity name (:data:`neurodyn.connectome.affinity.AFFINITIES`): ``differential``
-        (the per-time-point affinity averaged in windows), ``windowed_cosine`` or
-        ``correlation``.
+        Affinity name (:data:`neurodyn.connectome.affinity.AFFINITIES`):
+        ``windowed_cosine`` (default: whether two neurons move together in a window, not
+        how much, so a neuron's activity level does not make a component),
+        ``differential`` (the paper's per-time-point affinity averaged in windows) or
+        ``correlation``.  ``docs/connectome.md`` gives the benchmark behind the default.
     window_s, stride_s : float
         Window length and step, seconds (defaults: the pipeline's 40 s windows every 20 s).
     dtype : numpy dtype (or its name) of the tensor, ``"float32"`` by default.
     max_memory_gb : float
         Budget checked before allocating (see :func:`check_memory`).
     chance : ``"none"``, ``"independent"`` or ``"median"``
-        Chance level subtracted, then clipped at 0.  ``none`` (default) subtracts nothing.
-        ``independent`` (``differential`` only, unsaturated): per pair and window, what two
-        independent neurons with the same derivatives would score (see
-        :func:`neurodyn.connectome.affinity.differential_affinity`); it uses no other pair.
-        ``median``: per window and animal, the median affinity over the observed entries;
+        Chance level subtracted.  ``none`` subtracts nothing.
+        ``independent`` (default; derivative affinities, ``differential`` unsaturated):
+        per pair and window, what two independent neurons with the same derivatives in the
+        window would score (see :func:`neurodyn.connectome.affinity.windowed_cosine_affinity`
+        and :func:`~neurodyn.connectome.affinity.differential_affinity`); it uses no other
+        pair, so co-activation shared by most pairs (a brain-wide state) stays.  The
+        excess is signed (attr ``signed = 1``; independent pairs score about 0, with no
+        positive floor), and the NTF fits it with non-negative factors.  For
+        ``correlation`` it subtracts nothing: independent traces have expected Pearson
+        correlation 0.
+        ``median``: per window and animal, the median affinity over the observed entries,
+        clipped at 0;
         it also erases co-activation shared by most pairs, such as brain-wide states
         (``docs/connectome.md``, Affinity, gives the recovery numbers of each).
     chance_mads : float
@@ -146,9 +155,6 @@ def affinity_tensor(cohort: xr.Dataset, *, method: str = "differential", window_
     _check_cohort(cohort)
     if chance not in CHANCE:
         raise InvalidInputError(f"{chance!r}, expected one of {CHANCE}", field="chance")
-    if chance == "independent" and method != "differential":
-        raise InvalidInputError(f"chance='independent' applies to the differential affinity, not {method!r}",
-                                field="chance")
     if not 0 < float(min_coverage) <= 1:
         raise InvalidInputError(f"{min_coverage!r}, expected a fraction in (0, 1]", field="min_coverage")
     fs = float(cohort.attrs["sampling_rate_hz"])
@@ -177,7 +183,7 @@ def affinity_tensor(cohort: xr.Dataset, *, method: str = "differential", window_
         pairs = np.flatnonzero(pair_present[a])
         li, lj = local[ii[pairs]], local[jj[pairs]]
         x = traces[a][:, keep]
-        extra = {"chance": "independent"} if chance == "independent" else {}
+        extra = {"chance": "independent"} if chance == "independent" and method != "correlation" else {}
         vals = windowed_affinity(x, fs, windows, method, **params, **extra)[:, li, lj]
         observed = pair_coverage(x, windows)[:, li, lj] >= min_coverage - 1e-12
         vals = np.where(observed, vals, 0.0)
@@ -214,6 +220,7 @@ def affinity_tensor(cohort: xr.Dataset, *, method: str = "differential", window_
             "pair_j": ("pair", np.asarray(neurons, dtype=object)[jj].astype(str)),
         },
         attrs={"method": method, "chance": chance, "min_coverage": float(min_coverage),
+               "signed": int(chance == "independent" and method != "correlation"),
                "window_s": float(window_s), "stride_s": float(stride_s),
                "sampling_rate_hz": fs, "n_neurons": int(n_neurons)},
     )
