@@ -10,12 +10,15 @@
   no-structure control, for the community step alone.
 """
 
-from neurodyn.connectome.synthetic.generators import latent_drive, planted_community_cohort
+from neurodyn.connectome.synthetic.generators import (GENERATORS, NOISE_LEVELS, global_drive_cohort, latent_drive,
+                                                      planted_community_cohort, rate_network_cohort,
+                                                      switching_cohort)
 from neurodyn.connectome.synthetic.lfr import (LFRGraph, _power_law_mean, lfr_min_degree, lfr_mixing, lfr_null_graph,
                                                weighted_lfr_graph)
 from neurodyn.connectome.synthetic.scoring import planted_factors, planted_recovery, windowed_profile
 
 __all__ = [
+    "GENERATORS", "NOISE_LEVELS", "global_drive_cohort", "rate_network_cohort", "switching_cohort",
     "LFRGraph", "latent_drive", "lfr_min_degree", "lfr_mixing", "lfr_null_graph", "planted_community_cohort",
     "planted_factors", "planted_recovery", "weighted_lfr_graph", "windowed_profile",
 ]
