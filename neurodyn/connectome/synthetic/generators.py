@@ -377,7 +377,9 @@ def _driven_cohort(generator, n_animals, n_neurons, n_time, sampling_rate_hz, ra
     if with_global:
         on = np.zeros(n_time, dtype=bool)
         bout = int(round(global_bout_s * sampling_rate_hz))
-        for start in np.sort(rng.choice(max(n_time - bout, 1), size=global_bouts, replace=False)):
+        if n_time - bout < global_bouts:  # a recording too short for the bouts: shorter ones
+            bout = max(n_time // (2 * global_bouts), 1)
+        for start in np.sort(rng.choice(n_time - bout, size=global_bouts, replace=False)):
             on[start:start + bout] = True
         g_profile = 0.25 + 0.75 * _smooth_box(on, int(round(10 * sampling_rate_hz)))
         n_global = int(round(global_fraction * n_neurons))
