@@ -139,7 +139,7 @@ def test_community_sizes_that_cannot_tile_the_nodes_raise():
 def test_networkx_seeds_are_retried_and_failure_is_reported(monkeypatch):
     import networkx as nx
 
-    import neurodyn.connectome.synthetic as synthetic
+    import neurodyn.connectome.synthetic.lfr as synthetic
 
     real, calls = nx.LFR_benchmark_graph, []
 
