@@ -9,6 +9,10 @@ min_version("8.0")
 configfile: "config/config.yaml"
 
 
+include: "workflow/rules/settings.smk"
+
+
+check_renamed_keys(config)
 validate(config, "workflow/schemas/config.schema.yaml")
 
 # run_datasets selects which declared datasets run (null: all of them). --configfile merges

@@ -16,6 +16,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 SCHEMA = HERE.parent / "workflow" / "schemas" / "config.schema.yaml"
 README = HERE / "README.md"
+RENAMED = HERE.parent / "workflow" / "schemas" / "renamed_keys.yaml"
 
 INTRO = """# Configuration
 
@@ -59,9 +60,24 @@ def _rows(node: dict, prefix: str) -> list[str]:
     return rows
 
 
+MIGRATION = """
+## Renamed keys
+
+The `connectome` section is grouped by the library call each setting feeds
+(`connectome.affinity`, `connectome.ntf`, `connectome.rank`, `connectome.communities`);
+each group is passed on as keyword arguments under the same names. A config that still
+uses an old key stops before any job runs, naming the old and the new key.
+
+| old key | new key |
+| --- | --- |
+"""
+
+
 def render() -> str:
     schema = yaml.safe_load(SCHEMA.read_text())
-    return INTRO + "\n".join(_rows(schema, "")) + "\n"
+    renamed = yaml.safe_load(RENAMED.read_text())
+    migration = MIGRATION + "\n".join(f"| `{old}` | `{new}` |" for old, new in renamed.items())
+    return INTRO + "\n".join(_rows(schema, "")) + "\n" + migration + "\n"
 
 
 def main(argv: list[str]) -> int:

@@ -21,8 +21,7 @@ rule states_benchmark_repeat:
         mem_mb=2000,
         runtime=120,
     params:
-        # repeat r of the benchmark uses seed 1000 * config seed + r
-        seed=lambda w: 1000 * SEED + int(w.repeat),
+        seed=lambda w: derived_seed("states", "benchmark", w.repeat),
         benchmark=STATES_BENCH,
         version=VERSION,
     script:
@@ -68,7 +67,7 @@ rule states_fit_real:
         runtime=60,
     params:
         real=STATES_REAL,
-        seed=lambda w: 1000 * SEED + 17,
+        seed=lambda w: derived_seed("states", "real", w.dataset),
         version=VERSION,
     script:
         "../scripts/states_fit_real.py"
