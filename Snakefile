@@ -25,8 +25,8 @@ if config["run_datasets"] is not None:
             f"'datasets' (declared: {sorted(config['datasets'])})"
         )
     config["datasets"] = {d: config["datasets"][d] for d in config["run_datasets"]}
-    config["states"]["real"]["datasets"] = [
-        d for d in config["states"]["real"]["datasets"] if d in config["datasets"]
+    config["states"]["datasets"] = [
+        d for d in config["states"]["datasets"] if d in config["datasets"]
     ]
 
 

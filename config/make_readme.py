@@ -63,10 +63,12 @@ def _rows(node: dict, prefix: str) -> list[str]:
 MIGRATION = """
 ## Renamed keys
 
-The `connectome` section is grouped by the library call each setting feeds
-(`connectome.affinity`, `connectome.ntf`, `connectome.rank`, `connectome.communities`);
-each group is passed on as keyword arguments under the same names. A config that still
-uses an old key stops before any job runs, naming the old and the new key.
+Sections are grouped by the library call their settings feed (`connectome.affinity`,
+`connectome.ntf`, `connectome.rank`, `connectome.communities`, `states.benchmark`,
+`states.benchmark.fit`, `states.real`); each group is passed on as keyword arguments under
+the same names, and settings of the workflow alone (which datasets, how many jobs) sit
+beside the groups, not in them. A config that still uses an old key stops before any job
+runs, naming the old and the new key.
 
 | old key | new key |
 | --- | --- |

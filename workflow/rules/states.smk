@@ -3,8 +3,8 @@
 
 STATES_BENCH = config["states"]["benchmark"]
 STATES_REAL = config["states"]["real"]
-STATES_REPEATS = list(range(STATES_BENCH["repeats"]))
-STATES_DATASETS = list(STATES_REAL["datasets"])
+STATES_REPEATS = list(range(config["states"]["benchmark_repeats"]))
+STATES_DATASETS = list(config["states"]["datasets"])
 
 
 rule states_benchmark_repeat:
@@ -114,7 +114,7 @@ rule states_figure:
         mem_mb=1000,
         runtime=5,
     params:
-        connectome=STATES_REAL["connectome"],
+        connectome=config["states"]["figure_connectome"],
         version=VERSION,
     script:
         "../scripts/states_real_figure.py"
