@@ -9,6 +9,10 @@ min_version("8.0")
 configfile: "config/config.yaml"
 
 
+include: "workflow/rules/settings.smk"
+
+
+check_renamed_keys(config)
 validate(config, "workflow/schemas/config.schema.yaml")
 
 # run_datasets selects which declared datasets run (null: all of them). --configfile merges
@@ -21,8 +25,8 @@ if config["run_datasets"] is not None:
             f"'datasets' (declared: {sorted(config['datasets'])})"
         )
     config["datasets"] = {d: config["datasets"][d] for d in config["run_datasets"]}
-    config["states"]["real"]["datasets"] = [
-        d for d in config["states"]["real"]["datasets"] if d in config["datasets"]
+    config["states"]["datasets"] = [
+        d for d in config["states"]["datasets"] if d in config["datasets"]
     ]
 
 

@@ -16,6 +16,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 SCHEMA = HERE.parent / "workflow" / "schemas" / "config.schema.yaml"
 README = HERE / "README.md"
+RENAMED = HERE.parent / "workflow" / "schemas" / "renamed_keys.yaml"
 
 INTRO = """# Configuration
 
@@ -59,9 +60,26 @@ def _rows(node: dict, prefix: str) -> list[str]:
     return rows
 
 
+MIGRATION = """
+## Renamed keys
+
+Sections are grouped by the library call their settings feed (`connectome.affinity`,
+`connectome.ntf`, `connectome.rank`, `connectome.communities`, `states.benchmark`,
+`states.benchmark.fit`, `states.real`); each group is passed on as keyword arguments under
+the same names, and settings of the workflow alone (which datasets, how many jobs) sit
+beside the groups, not in them. A config that still uses an old key stops before any job
+runs, naming the old and the new key.
+
+| old key | new key |
+| --- | --- |
+"""
+
+
 def render() -> str:
     schema = yaml.safe_load(SCHEMA.read_text())
-    return INTRO + "\n".join(_rows(schema, "")) + "\n"
+    renamed = yaml.safe_load(RENAMED.read_text())
+    migration = MIGRATION + "\n".join(f"| `{old}` | `{new}` |" for old, new in renamed.items())
+    return INTRO + "\n".join(_rows(schema, "")) + "\n" + migration + "\n"
 
 
 def main(argv: list[str]) -> int:

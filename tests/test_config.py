@@ -64,6 +64,40 @@ def test_bad_config_fails_before_any_job(override, message):
     assert "Job stats" not in out.stdout
 
 
+RENAMED = yaml.safe_load((REPO / "workflow/schemas/renamed_keys.yaml").read_text())
+
+
+def _schema_has(dotted):
+    node = SCHEMA
+    for part in dotted.split("."):
+        node = node.get("properties", {}).get(part)
+        if node is None:
+            return False
+    return True
+
+
+def test_every_renamed_key_points_at_a_schema_key():
+    assert RENAMED
+    missing = [new for new in RENAMED.values() if not _schema_has(new)]
+    assert not missing, f"renamed keys whose new key is not in the schema: {missing}"
+    readme = (REPO / "config/README.md").read_text()
+    assert all(f"| `{old}` | `{new}` |" in readme for old, new in RENAMED.items())
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize("old, value", [("connectome.affinity", "windowed_cosine"), ("connectome.rank", 3),
+                                        ("connectome.restarts", 2)])
+def test_an_old_key_fails_naming_the_new_one(tmp_path, old, value):
+    section, key = old.split(".")
+    mine = tmp_path / "old.yaml"
+    mine.write_text(yaml.safe_dump({section: {key: value}}))
+    out = _dry_run("--configfile", str(mine))
+    assert out.returncode != 0
+    text = out.stderr + out.stdout
+    assert f"{old} -> {RENAMED[old]}" in text
+    assert "Job stats" not in out.stdout
+
+
 @pytest.mark.workflow
 def test_unknown_reader_fails_at_parse_time(tmp_path):
     bad = tmp_path / "bad.yaml"

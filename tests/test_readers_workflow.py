@@ -57,8 +57,9 @@ def one_animal_run(tmp_path_factory):
         "cm": {"reader": "caiman", "files": ["raw/cm1.hdf5"], "min_animals": 1},
         "worm": {"reader": "flavell_h5", "files": ["raw/w9-data.h5"]},
     }
-    config["connectome"].update({"ranks": [1, 2], "restarts": 1})
-    config["states"]["real"].update({"datasets": ["mouse"], "representations": ["trace"], "n_states_range": [2, 3],
+    config["connectome"]["rank"].update({"ranks": [1, 2], "restarts": 1})
+    config["states"]["datasets"] = ["mouse"]
+    config["states"]["real"].update({"representations": ["trace"], "n_states_range": [2, 3],
                                      "l1": [0.01], "max_iter": 20, "m_step_iter": 10, "n_init": 1,
                                      "init_iter": 3, "n_permutations": 10})
     (work / "config" / "config.yaml").write_text(yaml.safe_dump(config))

@@ -1,6 +1,8 @@
 # Shared helpers for every rule file. Each rule file appends its final outputs to
 # ALL_TARGETS (what `snakemake` builds) and its figures to FIGURE_TARGETS (what
 # `snakemake figures` redraws from saved results).
+import zlib
+
 import neurodyn
 from neurodyn.data.readers import animal_from_path, registered_names
 
@@ -24,6 +26,13 @@ FIGURE_TARGETS = []
 # GPUs per job for the backend-generic rules (NTF, gain control, RNN training): one when
 # the config asks for CUDA, so the SLURM profile requests a GPU for exactly those jobs.
 GPUS = 1 if config["device"] == "cuda" else 0
+
+
+def derived_seed(*keys):
+    """The seed of one stochastic step: from the master seed and the step's names (rule,
+    dataset, repeat, ...), stable across runs and machines. Every rule derives its seeds
+    here, so no two steps share a stream by accident."""
+    return (SEED * 1_000_003 + zlib.crc32("/".join(map(str, keys)).encode())) % 2**31
 
 
 def dataset_animals(dataset):

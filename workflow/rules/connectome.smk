@@ -49,7 +49,7 @@ rule connectome_rank_fit:
     params:
         ntf=CX_NTF,
         random_state=lambda w: cx_seed(w.dataset, w.cx_rank, w.cx_restart),
-        heldout_fraction=CX["heldout_fraction"],
+        heldout_fraction=CX_RANK["heldout_fraction"],
         heldout_random_state=lambda w: cx_seed(w.dataset, "heldout", w.cx_restart),
         version=VERSION,
     script:
@@ -69,7 +69,7 @@ rule connectome_rank_selection:
         mem_mb=2000,
         runtime=10,
     params:
-        select=CX_SELECT,
+        rank=CX_RANK,
         version=VERSION,
     script:
         "../scripts/connectome_rank_selection.py"

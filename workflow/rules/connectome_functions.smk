@@ -2,47 +2,20 @@
 from neurodyn.connectome.memory import ntf_result_mem_mb, rank_fit_mem_mb
 
 CX = config["connectome"]
-CX_RANKS = [int(r) for r in CX["ranks"]]
-CX_RESTARTS = list(range(CX["restarts"]))
+CX_RANKS = [int(r) for r in CX["rank"]["ranks"]]
+CX_RESTARTS = list(range(CX["rank"]["restarts"]))
 CX_PLANTED = [
     d
     for d, s in DATASETS.items()
     if s["reader"] == "synthetic"
     and s["synthetic"]["generator"] == "planted_communities"
 ]
-# Schema key -> library parameter: affinity -> affinity_tensor(method=), rank ->
-# select_from_fits(override=); every other key keeps its name.
-CX_AFFINITY = {
-    "method": CX["affinity"],
-    "window_s": CX["window_s"],
-    "stride_s": CX["stride_s"],
-    "chance": CX["chance"],
-    "min_coverage": CX["min_coverage"],
-    "dtype": CX["dtype"],
-    "max_memory_gb": config["max_memory_gb"],
-    "smooth_s": CX["smooth_s"],
-    "saturation": CX["saturation"],
-}
-CX_NTF = {
-    "max_iter": CX["max_iter"],
-    "tol": CX["tol"],
-    "n_inner": CX["n_inner"],
-    "backend": config["backend"],
-    "device": config["device"],
-}
-CX_SELECT = {
-    "selection": CX["selection"],
-    "n_se": CX["n_se"],
-    "similarity_threshold": CX["similarity_threshold"],
-    "elbow_fraction": CX["elbow_fraction"],
-    "override": CX["rank"],
-}
-CX_COMMUNITIES = {
-    "max_blocks": CX["max_blocks"],
-    "weight_model": CX["weight_model"],
-    "model": CX["model"],
-    "baselines": list(CX["baselines"]),
-}
+# Each config subsection is the keyword arguments of the library call it names, passed
+# with ** as it stands; the top-level max_memory_gb, backend and device join them.
+CX_AFFINITY = {**CX["affinity"], "max_memory_gb": config["max_memory_gb"]}
+CX_NTF = {**CX["ntf"], "backend": config["backend"], "device": config["device"]}
+CX_RANK = dict(CX["rank"])
+CX_COMMUNITIES = dict(CX["communities"])
 
 
 def cx_seed(*keys):

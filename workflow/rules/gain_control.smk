@@ -36,7 +36,7 @@ rule gain_control_simulate:
         network=GC_NETWORK,
         backend=config["backend"],
         device=config["device"],
-        random_state=SEED,
+        random_state=derived_seed("gain_control"),
         version=VERSION,
     script:
         "../scripts/gain_control_simulate.py"
@@ -60,7 +60,7 @@ rule gain_control_tradeoff:
         network=GC_NETWORK,
         backend=config["backend"],
         device=config["device"],
-        random_state=SEED,
+        random_state=derived_seed("gain_control"),
         version=VERSION,
     script:
         "../scripts/gain_control_tradeoff.py"

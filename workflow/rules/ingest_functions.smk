@@ -1,14 +1,8 @@
 # Input functions and helpers of the ingest rules (kept apart from the rules for --lint).
 import re
-import zlib
 
 INGEST = config["ingest"]
 SYNTHETIC_DATASETS = [d for d, s in DATASETS.items() if s["reader"] == "synthetic"]
-
-
-def derived_seed(*keys):
-    """A sub-seed from the master seed and names, stable across runs and machines."""
-    return (SEED * 1_000_003 + zlib.crc32("/".join(map(str, keys)).encode())) % 2**31
 
 
 def _alternatives(names):

@@ -10,6 +10,9 @@ RL_LOG = f"results/logs/rich_lazy/{RL_RUN}"
 RL_TASKS = list(RL["tasks"])
 RL_RANKS = [int(r) for r in RL["ranks"]]
 RL_NORMS = list(RL["normalisations"])
+# one seed for every rich/lazy network: a replicate index picks the draw, so the
+# same replicate starts from the same weights at every rank and in the spectra
+RL_SEED = derived_seed("rich_lazy")
 RL_SEEDS = list(range(RL["n_seeds"]))
 RL_INITS = RL["inits"]
 RL_INIT_KINDS = list(RL_INITS["kinds"])
@@ -53,7 +56,7 @@ rule rich_lazy_rank_run:
             "normalisation": w.rl_norm,
             "rank": int(w.rl_rank),
             "replicate": int(w.rl_seed),
-            "random_state": SEED,
+            "random_state": RL_SEED,
             "n_hidden": RL["n_hidden"],
             "gain": RL["gain"],
             "train_kwargs": RL_TRAIN,
@@ -82,7 +85,7 @@ rule rich_lazy_init_run:
             "task": w.rl_task,
             "normalisation": w.rl_norm,
             "replicate": int(w.rl_seed),
-            "random_state": SEED,
+            "random_state": RL_SEED,
             "n_hidden": RL_INITS["n_hidden"],
             "gain": RL["gain"],
             "connectome": RL_INITS["connectome"],
@@ -161,7 +164,7 @@ rule rich_lazy_spectra:
             "n_hidden": RL["n_hidden"],
             "ranks": RL_RANKS,
             "gain": RL["gain"],
-            "random_state": SEED,
+            "random_state": RL_SEED,
             "connectome": RL_INITS["connectome"],
             "lognormal_sigma": RL_INITS["lognormal_sigma"],
         },
@@ -181,7 +184,7 @@ rule rich_lazy_linear_theory:
         mem_mb=1000,
         runtime=10,
     params:
-        theory={**RL["theory"], "random_state": SEED},
+        theory={**RL["theory"], "random_state": RL_SEED},
         version=VERSION,
     script:
         "../scripts/rich_lazy_theory.py"

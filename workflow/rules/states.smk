@@ -3,8 +3,8 @@
 
 STATES_BENCH = config["states"]["benchmark"]
 STATES_REAL = config["states"]["real"]
-STATES_REPEATS = list(range(STATES_BENCH["repeats"]))
-STATES_DATASETS = list(STATES_REAL["datasets"])
+STATES_REPEATS = list(range(config["states"]["benchmark_repeats"]))
+STATES_DATASETS = list(config["states"]["datasets"])
 
 
 rule states_benchmark_repeat:
@@ -21,8 +21,7 @@ rule states_benchmark_repeat:
         mem_mb=2000,
         runtime=120,
     params:
-        # repeat r of the benchmark uses seed 1000 * config seed + r
-        seed=lambda w: 1000 * SEED + int(w.repeat),
+        seed=lambda w: derived_seed("states", "benchmark", w.repeat),
         benchmark=STATES_BENCH,
         version=VERSION,
     script:
@@ -68,7 +67,7 @@ rule states_fit_real:
         runtime=60,
     params:
         real=STATES_REAL,
-        seed=lambda w: 1000 * SEED + 17,
+        seed=lambda w: derived_seed("states", "real", w.dataset),
         version=VERSION,
     script:
         "../scripts/states_fit_real.py"
@@ -115,7 +114,7 @@ rule states_figure:
         mem_mb=1000,
         runtime=5,
     params:
-        connectome=STATES_REAL["connectome"],
+        connectome=config["states"]["figure_connectome"],
         version=VERSION,
     script:
         "../scripts/states_real_figure.py"

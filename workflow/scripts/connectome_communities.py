@@ -15,7 +15,7 @@ logging.captureWarnings(True)  # e.g. the SBM's warning when max_blocks binds
 cfg = snakemake.params.communities
 ntf = read_netcdf(snakemake.input[0])
 random_state = snakemake.params.random_state
-sbm = {key: cfg[key] for key in ("max_blocks", "weight_model", "model")}
+sbm = {key: value for key, value in cfg.items() if key != "baselines"}  # component_communities keywords
 tables = {"sbm": component_communities(ntf, method="sbm", random_state=random_state, **sbm)}
 for method in cfg["baselines"]:
     if method == "leiden" and not leiden_available():

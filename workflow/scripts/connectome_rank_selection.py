@@ -1,5 +1,6 @@
 """Rank-sweep metrics (training and held-out error, run-to-run similarity) and the chosen rank."""
 
+import inspect
 import logging
 import sys
 
@@ -17,8 +18,12 @@ for path in snakemake.input:
     fits[key] = SweepFit(float(ds.attrs["rel_error"]), dataset_factors(ds), float(ds.attrs["train_error"]),
                          float(ds.attrs["test_error"]))
     paths[key] = path
-metrics, summary, rank = select_from_fits(fits, **snakemake.params.select)
+# connectome.rank holds the sweep's own keys (ranks, restarts, heldout_fraction) next to
+# the keyword arguments of select_from_fits
+cfg = dict(snakemake.params.rank)
+select = {k: v for k, v in cfg.items() if k in inspect.signature(select_from_fits).parameters}
+metrics, summary, rank = select_from_fits(fits, **select)
 metrics["path"] = [paths[(r, k)] for r, k in zip(metrics["rank"], metrics["restart"])]
 write_csv(metrics, snakemake.output.metrics)
 write_csv(summary, snakemake.output.summary)
-logging.info("chosen rank %d (%s)\n%s", rank, snakemake.params.select["selection"], summary.to_string())
+logging.info("chosen rank %d (%s)\n%s", rank, select["selection"], summary.to_string())

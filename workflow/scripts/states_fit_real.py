@@ -10,10 +10,9 @@ from neurodyn.states.real import analyse_cohort
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(asctime)s %(message)s")
 
-cfg = dict(snakemake.params.real)
-settings = {k: v for k, v in cfg.items() if k not in ("datasets", "connectome")}  # workflow-only keys
+cfg = dict(snakemake.params.real)  # the keyword arguments of analyse_cohort
 cohort = read_netcdf(snakemake.input.cohort).load()
-out = analyse_cohort(cohort, random_state=int(snakemake.params.seed), **settings)
+out = analyse_cohort(cohort, random_state=int(snakemake.params.seed), **cfg)
 fit = out["fit"]
 fit.attrs.update(provenance(random_state=int(snakemake.params.seed), config=cfg))
 write_netcdf(fit, snakemake.output.fit)
