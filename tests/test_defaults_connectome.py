@@ -6,6 +6,7 @@ names, so every key must be a parameter of that call (no renaming anywhere)."""
 import pytest
 from defaults_sync import assert_defaults_match, schema_defaults, schema_node
 from neurodyn.connectome.affinity import differential_affinity, windowed_cosine_affinity
+from neurodyn.connectome.chain import flag_background
 from neurodyn.connectome.communities import WeightedSBM, component_communities, weighted_sbm
 from neurodyn.connectome.crossval import RankSweep, heldout_mask, rank_sweep
 from neurodyn.connectome.ntf import NTF, non_negative_cp_hals
@@ -25,6 +26,7 @@ FEEDS = [
     ("rank", RankSweep, None),
     ("rank", select_from_fits, ("selection", "n_se", "similarity_threshold", "elbow_fraction", "override")),
     ("rank", heldout_mask, ("heldout_fraction",)),
+    ("background", flag_background, None),
     ("communities", component_communities, ("model", "weight_model", "max_blocks")),
     ("communities", weighted_sbm, ("model", "weight_model", "max_blocks")),
     ("communities", WeightedSBM, ("model", "weight_model", "max_blocks")),
@@ -34,10 +36,10 @@ WORKFLOW_ONLY = {"communities": {"baselines"}}
 
 
 def test_the_section_holds_only_the_call_groups():
-    assert set(schema_node("connectome")["properties"]) == {"affinity", "ntf", "rank", "communities"}
+    assert set(schema_node("connectome")["properties"]) == {"affinity", "ntf", "rank", "background", "communities"}
 
 
-@pytest.mark.parametrize("group", ["affinity", "ntf", "rank", "communities"])
+@pytest.mark.parametrize("group", ["affinity", "ntf", "rank", "background", "communities"])
 def test_every_key_is_checked_or_workflow_only(group):
     fed = set()
     for g, _, keys in FEEDS:

@@ -46,6 +46,10 @@ from neurodyn.connectome.rank import SweepFit, select_from_fits
 from neurodyn.errors import InvalidInputError
 
 
+#: The affinity windows the held-out design defaults to (those of ``affinity_tensor``).
+DEFAULT_WINDOW_S, DEFAULT_STRIDE_S = 40.0, 20.0
+
+
 def heldout_mask(observed, heldout_fraction: float = 0.1, random_state: int | np.random.Generator | None = None,
                  *, block: int = 1) -> np.ndarray:
     """A random held-out set: ``True`` on about ``heldout_fraction`` of the observed entries.
@@ -295,8 +299,8 @@ def top_of_sweep_message(summary: pd.DataFrame, *, setting: str = "max_rank") ->
 
 
 def rank_sweep(tensor, ranks: Sequence[int] = (1, 2, 3, 4, 5, 6), *, mask=None, restarts: int = 3,
-               heldout_fraction: float = 0.1, heldout_block: int = 4, heldout_guard: int = 1,
-               selection: str = "cv", n_se: float = 1.0, similarity_threshold: float = 0.9,
+               heldout_fraction: float = 0.1, heldout_block: int | None = None,
+               heldout_guard: int | None = None, selection: str = "cv", n_se: float = 1.0, similarity_threshold: float = 0.9,
                elbow_fraction: float = 0.05, override: int | None = None, max_rank: int | None = 12,
                max_iter: int = 300, tol: float = 1e-6, n_inner: int = 5, signed: bool = False,
                random_state: int | np.random.Generator | None = 0) -> RankSweepResult:
@@ -314,11 +318,11 @@ def rank_sweep(tensor, ranks: Sequence[int] = (1, 2, 3, 4, 5, 6), *, mask=None, 
         Replicates per rank; replicate ``k`` holds out the same entries at every rank.
     heldout_fraction : float
         Share of observed ``(animal, pair)`` blocks each replicate holds out.
-    heldout_block, heldout_guard : int
+    heldout_block, heldout_guard : int or None
         Held-out units of ``heldout_block`` consecutive windows, with ``heldout_guard``
         windows on each side left out of training (:func:`heldout_mask`,
-        :func:`guard_mask`; :func:`heldout_design` derives both from the window length
-        and stride; the defaults fit 40-s windows every 20 s).
+        :func:`guard_mask`).  :func:`heldout_design` derives both from the window length
+        and stride; None takes them from the default windows (40 s every 20 s: 4 and 1).
     selection, n_se, similarity_threshold, elbow_fraction, override
         As in :func:`neurodyn.connectome.rank.select_from_fits`.
     max_rank : int or None, default 12
@@ -344,6 +348,9 @@ def rank_sweep(tensor, ranks: Sequence[int] = (1, 2, 3, 4, 5, 6), *, mask=None, 
     if max_rank is not None and int(max_rank) < max(ranks):
         raise InvalidInputError(f"{max_rank!r} is below the largest rank of the sweep ({max(ranks)})",
                                 field="max_rank")
+    design = heldout_design(DEFAULT_WINDOW_S, DEFAULT_STRIDE_S)
+    heldout_block = design["heldout_block"] if heldout_block is None else int(heldout_block)
+    heldout_guard = design["heldout_guard"] if heldout_guard is None else int(heldout_guard)
     rng = np.random.default_rng(random_state)
     held_seeds = rng.integers(2**32, size=int(restarts))
     fit_seeds = rng.integers(2**32, size=(len(ranks), int(restarts)))
@@ -395,8 +402,8 @@ class RankSweep(BaseEstimator):
     """
 
     def __init__(self, ranks: Sequence[int] = (1, 2, 3, 4, 5, 6), *, restarts: int = 3,
-                 heldout_fraction: float = 0.1, heldout_block: int = 4, heldout_guard: int = 1,
-                 selection: str = "cv", n_se: float = 1.0, similarity_threshold: float = 0.9,
+                 heldout_fraction: float = 0.1, heldout_block: int | None = None,
+                 heldout_guard: int | None = None, selection: str = "cv", n_se: float = 1.0, similarity_threshold: float = 0.9,
                  elbow_fraction: float = 0.05, override: int | None = None, max_rank: int | None = 12,
                  max_iter: int = 300, tol: float = 1e-6, n_inner: int = 5, signed: bool = False,
                  random_state: int | np.random.Generator | None = 0):

@@ -60,6 +60,13 @@ def rank_selection(summary: pd.DataFrame, metrics: pd.DataFrame | None = None):
     axes[0].legend(frameon=False, fontsize=6)
     for a in axes:
         a.set_xticks(ranks)
+    warning = summary["warning"].dropna().astype(str) if "warning" in summary else pd.Series([], dtype=str)
+    if (warning != "").any():
+        # The rank chosen is the top of the sweep: say so on the figure the report shows.
+        import textwrap
+
+        fig.suptitle("\n".join(textwrap.wrap("Warning: " + warning[warning != ""].iloc[0], 110)),
+                     fontsize=6, color=PALETTE[3])
     return fig
 
 
@@ -105,7 +112,8 @@ def components(ntf, *, behavior_time=None, behavior=None, epochs=None, communiti
         _shade(ax, behavior_time, behavior, epochs, t_max)
         ax.plot(centers, ntf["time_factor"].sel(component=k), color=PALETTE[row % len(PALETTE)], lw=1.3)
         ax.set_xlim(0, t_max)
-        ax.set_ylabel(f"C{k}\ntime factor")
+        is_bg = "background" in ntf and bool(ntf["background"].sel(component=k))
+        ax.set_ylabel(f"C{k}" + (" (background)" if is_bg else "") + "\ntime factor")
         if row == len(ks) - 1:
             ax.set_xlabel("time (s)")
         ax = axes[row, 1]
@@ -172,7 +180,10 @@ def community_graphs(ntf, communities: pd.DataFrame, *, method: str = "sbm", edg
         nx.draw_networkx_nodes(g, pos, ax=ax, node_color=colors, node_size=20 + 80 * strength, linewidths=0)
         nx.draw_networkx_labels(g, pos, labels=dict(enumerate(neurons)), ax=ax, font_size=5)
         n_comm = int(np.unique(labels[labels >= 0]).size)
-        ax.set_title(f"C{k}: {n_comm} communities ({method})", fontsize=8)
+        if "background" in ntf and bool(ntf["background"].sel(component=k)):
+            ax.set_title(f"C{k}: background (brain-wide), no communities", fontsize=8)
+        else:
+            ax.set_title(f"C{k}: {n_comm} communities ({method})", fontsize=8)
         ax.set_axis_off()
     for ax in axes.ravel()[len(ks):]:
         ax.set_axis_off()

@@ -50,6 +50,7 @@ rule connectome_rank_fit:
         ntf=CX_NTF,
         random_state=lambda w: cx_seed(w.dataset, w.cx_rank, w.cx_restart),
         heldout_fraction=CX_RANK["heldout_fraction"],
+        heldout=CX_HELDOUT,
         heldout_random_state=lambda w: cx_seed(w.dataset, "heldout", w.cx_restart),
         version=VERSION,
     script:
@@ -90,6 +91,7 @@ rule connectome_ntf:
         runtime=5,
         gpu=GPUS,
     params:
+        background=CX_BACKGROUND,
         version=VERSION,
     script:
         "../scripts/connectome_ntf.py"

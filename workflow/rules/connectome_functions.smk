@@ -1,4 +1,5 @@
 # Settings, input functions and seeds of the connectome rules (kept apart for --lint).
+from neurodyn.connectome.crossval import heldout_design
 from neurodyn.connectome.memory import ntf_result_mem_mb, rank_fit_mem_mb
 
 CX = config["connectome"]
@@ -15,6 +16,19 @@ CX_PLANTED = [
 CX_AFFINITY = {**CX["affinity"], "max_memory_gb": config["max_memory_gb"]}
 CX_NTF = {**CX["ntf"], "backend": config["backend"], "device": config["device"]}
 CX_RANK = dict(CX["rank"])
+# Held-out blocks and guards: null derives them from the affinity windows.
+CX_HELDOUT = {
+    key: (
+        value
+        if value is not None
+        else heldout_design(CX["affinity"]["window_s"], CX["affinity"]["stride_s"])[key]
+    )
+    for key, value in (
+        ("heldout_block", CX_RANK["heldout_block"]),
+        ("heldout_guard", CX_RANK["heldout_guard"]),
+    )
+}
+CX_BACKGROUND = dict(CX["background"])
 CX_COMMUNITIES = dict(CX["communities"])
 
 

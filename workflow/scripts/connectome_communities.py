@@ -14,7 +14,22 @@ logging.captureWarnings(True)  # e.g. the SBM's warning when max_blocks binds
 
 cfg = snakemake.params.communities
 ntf = read_netcdf(snakemake.input[0])
+if "background" in ntf:  # brain-wide components: no communities to find
+    background = ntf["component"].values[ntf["background"].values.astype(bool)].tolist()
+    if background:
+        logging.info("background components %s (pair spread ≥ %s) are left out of the community step",
+                     background, ntf.attrs.get("background_spread"))
+    ntf = ntf.isel(component=~ntf["background"].values.astype(bool))
 random_state = snakemake.params.random_state
+COLUMNS = ["component", "neuron", "community", "strength", "method", "n_communities", "variant", "weight_model",
+           "description_length"]
+if ntf.sizes["component"] == 0:
+    logging.warning("every component is background: no communities to find")
+    empty = pd.DataFrame(columns=COLUMNS)
+    write_csv(empty, snakemake.output.communities)
+    write_csv(empty.drop(columns="method"), snakemake.output.table)
+    write_csv(pd.DataFrame(columns=["component"]), snakemake.output.methods)
+    sys.exit(0)
 sbm = {key: value for key, value in cfg.items() if key != "baselines"}  # component_communities keywords
 tables = {"sbm": component_communities(ntf, method="sbm", random_state=random_state, **sbm)}
 for method in cfg["baselines"]:

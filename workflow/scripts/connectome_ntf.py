@@ -1,10 +1,12 @@
-"""The final NTF: the best restart of the chosen rank, and its components table."""
+"""The final NTF: the best restart of the chosen rank, its background components flagged, and
+its components table."""
 
 import logging
 import sys
 
 import pandas as pd
 
+from neurodyn.connectome.chain import flag_background
 from neurodyn.connectome.ntf import components_table
 from neurodyn.io import read_netcdf, write_csv, write_netcdf
 
@@ -13,9 +15,15 @@ logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 
 metrics = pd.read_csv(snakemake.input.metrics)
 chosen = metrics[metrics["selected"]].iloc[0]
-ds = read_netcdf(chosen["path"])
+ds = flag_background(read_netcdf(chosen["path"]), **snakemake.params.background)
 ds.attrs["selected_from"] = str(chosen["path"])
 write_netcdf(ds, snakemake.output.ntf)
-write_csv(components_table(ds), snakemake.output.components)
-logging.info("final NTF: rank %d restart %d, rel. error %.4f", chosen["rank"], chosen["restart"],
-             chosen["rel_error"])
+table = components_table(ds)
+table["pair_spread"] = ds["pair_spread"].values
+table["background"] = ds["background"].values
+write_csv(table, snakemake.output.components)
+logging.info("final NTF: rank %d restart %d, rel. error %.4f; pair spread %s; background components %s "
+             "(threshold %s)", chosen["rank"], chosen["restart"], chosen["rel_error"],
+             [round(float(v), 3) for v in ds["pair_spread"].values],
+             ds["component"].values[ds["background"].values].tolist() or "none",
+             snakemake.params.background["threshold"])

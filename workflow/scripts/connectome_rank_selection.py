@@ -4,6 +4,7 @@ import inspect
 import logging
 import sys
 
+from neurodyn.connectome.crossval import top_of_sweep_message
 from neurodyn.connectome.ntf import dataset_factors
 from neurodyn.connectome.rank import SweepFit, select_from_fits
 from neurodyn.io import read_netcdf, write_csv
@@ -23,6 +24,12 @@ for path in snakemake.input:
 cfg = dict(snakemake.params.rank)
 select = {k: v for k, v in cfg.items() if k in inspect.signature(select_from_fits).parameters}
 metrics, summary, rank = select_from_fits(fits, **select)
+# The sweep's jobs are fixed before the run, so it cannot widen itself as rank_sweep does:
+# a rank at the top of the sweep is reported in the log, the table and the report.
+message = top_of_sweep_message(summary, setting="connectome.rank.ranks")
+summary["warning"] = message or ""
+if message:
+    logging.warning("%s", message)
 metrics["path"] = [paths[(r, k)] for r, k in zip(metrics["rank"], metrics["restart"])]
 write_csv(metrics, snakemake.output.metrics)
 write_csv(summary, snakemake.output.summary)
