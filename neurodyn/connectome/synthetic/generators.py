@@ -1,4 +1,19 @@
-"""Planted-truth cohorts for the dynamic functional connectome.
+"""Planted-truth cohorts for the dynamic functional connectome, planted in the dynamics.
+
+Four generators, each returning ``(recordings, truth)``:
+
+- :func:`planted_community_cohort` — the pipeline's small planted dataset (model below);
+- :func:`switching_cohort` — the same model at worm size, with configurations of
+  communities taking turns, heterogeneous neurons, a weakly coupled animal, missing
+  neurons and untracked gaps;
+- :func:`rate_network_cohort` — a rectified rate network whose block-structured
+  recurrent coupling switches on and off, read out as spikes and calcium;
+- :func:`global_drive_cohort` — switching communities under a brain-wide slow drive
+  shared by most neurons, planted as a ``background`` component.
+
+The last three have two noise levels (:data:`NOISE_LEVELS`, ``noise="low"`` / ``"high"``).
+
+The model of :func:`planted_community_cohort`:
 
 Neurons form *communities* that co-activate: every community ``c`` of component ``k`` has
 a shared smooth latent drive ``d_akc(t)`` (drawn anew in every animal), and its members'
