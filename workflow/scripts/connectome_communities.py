@@ -1,4 +1,4 @@
-"""Communities of every NTF component: nested weighted SBM, with modularity baselines."""
+"""Communities of every NTF component by the configured method, with the baselines beside it."""
 
 import logging
 import sys
@@ -30,14 +30,17 @@ if ntf.sizes["component"] == 0:
     write_csv(empty.drop(columns="method"), snakemake.output.table)
     write_csv(pd.DataFrame(columns=["component"]), snakemake.output.methods)
     sys.exit(0)
-sbm = {key: value for key, value in cfg.items() if key != "baselines"}  # component_communities keywords
-tables = {"sbm": component_communities(ntf, method="sbm", random_state=random_state, **sbm)}
+kwargs = {key: value for key, value in cfg.items() if key != "baselines"}  # component_communities keywords
+chosen = kwargs.get("method", "leiden_dl")
+tables = {chosen: component_communities(ntf, random_state=random_state, **kwargs)}
 for method in cfg["baselines"]:
+    if method == chosen:
+        continue
     if method == "leiden" and not leiden_available():
         logging.warning("leidenalg is not installed; skipping the Leiden baseline")
         continue
     tables[method] = component_communities(ntf, method=method, random_state=random_state)
 write_csv(pd.concat(tables.values(), ignore_index=True), snakemake.output.communities)
-write_csv(tables["sbm"].drop(columns="method"), snakemake.output.table)
+write_csv(tables[chosen].drop(columns="method"), snakemake.output.table)
 write_csv(compare_methods(tables), snakemake.output.methods)
 logging.info("\n%s", compare_methods(tables).to_string())
