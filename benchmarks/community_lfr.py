@@ -226,7 +226,7 @@ def main(argv=None):
             rows.append({"nodes": nodes, "graph": kind, "mu_t": mu_t, "mu_w": mu_w, "seed": seed,
                          "method": r["method"], "nmi": normalized_mutual_info_score(g.labels, r["labels"]),
                          "groups_found": int(np.unique(r["labels"]).size),
-                         "groups_planted": 1 if kind == "null" else g.n_communities,
+                         "groups_planted": 1 if kind != "lfr" else g.n_communities,
                          "mu_t_realised": mu_t_r, "mu_w_realised": mu_w_r, "mean_degree": degree,
                          "time_s": r["time_s"], "converged": r.get("converged"), "detail": r.get("detail"),
                          "lfr_networkx_seed": g.seed})
