@@ -9,7 +9,7 @@ Cohorts come from the trace-level generators of :mod:`neurodyn.connectome.synthe
 ``global_drive``  switching communities under a brain-wide slow drive shared by 85 % of
                   the neurons, planted as a background component (:func:`global_drive_cohort`).
 
-Default size: 3 animals, 80 neurons, 15 min at 2 Hz, 2 planted community components of
+Default size: 3 animals, 60 neurons, 15 min at 2 Hz, 2 planted community components of
 3 communities of 10 (plus the background component of ``global_drive``).
 
 The chain (:func:`run_chain`) is what a user gets at the library's defaults,
