@@ -6,16 +6,8 @@ import numpy as np
 import pytest
 from scipy import ndimage, signal, stats
 
-from neurodyn.data import (
-    apply_to_traces,
-    calcium_to_events,
-    detrend,
-    gaussian_smooth,
-    savgol_derivative,
-    spikes_to_calcium,
-    synthetic_cohort,
-    zscore,
-)
+from neurodyn.data import detrend, savgol_derivative, spikes_to_calcium, synthetic_cohort, zscore
+from neurodyn.data.preprocess import apply_to_traces, calcium_to_events, gaussian_smooth
 from neurodyn.errors import InvalidInputError
 
 

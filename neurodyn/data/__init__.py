@@ -6,15 +6,7 @@
 """
 
 from neurodyn.data.cohort import build_cohort, load_cohort, validate_cohort
-from neurodyn.data.preprocess import (
-    apply_to_traces,
-    calcium_to_events,
-    detrend,
-    gaussian_smooth,
-    robust_scale,
-    savgol_derivative,
-    zscore,
-)
+from neurodyn.data.preprocess import detrend, savgol_derivative, zscore
 from neurodyn.data.readers import FORMATS, detect_format, read_recording, write_recording
 from neurodyn.data.recording import (
     behavior_names,
@@ -27,19 +19,15 @@ from neurodyn.data.synthetic import spikes_to_calcium, synthetic_cohort, synthet
 
 __all__ = [
     "FORMATS",
-    "apply_to_traces",
     "behavior_names",
     "build_cohort",
-    "calcium_to_events",
     "detect_format",
     "detrend",
-    "gaussian_smooth",
     "identified_neurons",
     "is_roi_name",
     "load_cohort",
     "make_recording",
     "read_recording",
-    "robust_scale",
     "savgol_derivative",
     "spikes_to_calcium",
     "synthetic_cohort",

@@ -71,7 +71,6 @@ __all__ = [
     "FLAVELL_CITATION",
     "FLAVELL_UNITS",
     "FORMATS",
-    "SUFFIX_FORMAT",
     "Reader",
     "animal_from_path",
     "available_readers",
@@ -90,18 +89,6 @@ __all__ = [
     "roi_name",
     "write_recording",
 ]
-
-#: suffix -> built-in reader tried first (``.h5``/``.hdf5`` are looked into: see above).
-SUFFIX_FORMAT = {
-    ".h5": "flavell_h5",
-    ".hdf5": "flavell_h5",
-    ".nwb": "nwb",
-    ".npz": "npz",
-    ".csv": "csv",
-    ".nc": "netcdf",
-    ".nc4": "netcdf",
-    ".netcdf": "netcdf",
-}
 
 #: dataset-config keys that describe the dataset, never reader options.
 DATASET_KEYS = frozenset({"reader", "files", "labels", "min_animals", "synthetic"})
