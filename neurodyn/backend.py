@@ -97,18 +97,35 @@ def to_numpy(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
+def _is_cuda_index(device: str) -> bool:
+    head, _, index = device.partition(":")
+    return head == "cuda" and index.isdigit()
+
+
+def device_name(x: Any) -> str:
+    """The device of array ``x`` as a string this module accepts: ``'cpu'``, or
+    ``'cuda:<index>'`` for a torch or cupy array on a GPU (so that arrays made to go with
+    ``x`` land on the same GPU, not on the current one)."""
+    if array_api_compat.is_torch_array(x):
+        return f"cuda:{x.device.index or 0}" if x.device.type == "cuda" else "cpu"
+    if array_api_compat.is_cupy_array(x):
+        return f"cuda:{x.device.id}"
+    return "cpu"
+
+
 def _check(name: str, device: str) -> None:
     if name not in BACKENDS:
         raise InvalidInputError(f"unknown backend {name!r}; expected one of {BACKENDS}", field="backend")
-    if device not in DEVICES:
-        raise InvalidInputError(f"unknown device {device!r}; expected one of {DEVICES}", field="device")
+    if device not in DEVICES and not _is_cuda_index(device):
+        raise InvalidInputError(f"unknown device {device!r}; expected one of {DEVICES} or 'cuda:<index>'",
+                                field="device")
     if not is_available(name):
         raise InvalidInputError(f"backend {name!r} is not installed (pip install 'neurodyn[{name}]')",
                                 field="backend")
     if name == "numpy" and device != "cpu":
         raise InvalidInputError("the numpy backend runs on the CPU only; use backend: torch or cupy for "
                                 "device: cuda", field="device")
-    if name == "torch" and device == "cuda" and not cuda_available():
+    if name == "torch" and device.startswith("cuda") and not cuda_available():
         raise InvalidInputError("device 'cuda' was requested but torch sees no CUDA device", field="device")
 
 
@@ -129,6 +146,9 @@ def to_backend(x: Any, name: str = "numpy", device: str = "cpu", dtype: Any = No
         return torch.as_tensor(np.ascontiguousarray(arr), device=device)
     import cupy
 
+    if _is_cuda_index(device):
+        with cupy.cuda.Device(int(device.partition(":")[2])):
+            return cupy.asarray(arr)
     return cupy.asarray(arr)
 
 

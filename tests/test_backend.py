@@ -105,3 +105,27 @@ def test_namespaces_resolve_in_a_fresh_interpreter():
     code = ("from neurodyn.backend import Backend, get_namespace; "
             "assert Backend().xp.__name__.endswith('numpy'); assert get_namespace() is Backend().xp")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_device_names_follow_the_array():
+    assert B.device_name(np.zeros(3)) == "cpu"
+    assert B.Backend("numpy", "cpu").device == "cpu"
+    with pytest.raises(NeurodynError, match="cuda:<index>"):
+        B.Backend("numpy", "cuda:x")
+    with pytest.raises(InvalidInputError, match="numpy backend runs on the CPU only"):
+        B.Backend("numpy", "cuda:1")
+
+
+@pytest.mark.torch
+def test_torch_device_name_keeps_the_gpu_index():
+    torch = pytest.importorskip("torch")
+    assert B.device_name(torch.zeros(2)) == "cpu"
+    if torch.cuda.is_available():
+        last = torch.cuda.device_count() - 1
+        x = torch.zeros(2, device=f"cuda:{last}")
+        assert B.device_name(x) == f"cuda:{last}"
+        moved = B.to_backend(np.ones(2), "torch", B.device_name(x))
+        assert moved.device == x.device
+    else:
+        with pytest.raises(InvalidInputError, match="no CUDA device"):
+            B.Backend("torch", "cuda:0")

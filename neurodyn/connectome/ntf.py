@@ -46,7 +46,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from neurodyn.backend import Backend, BackendRNG, backend_name, device_of, get_namespace, to_backend, to_numpy
+from neurodyn.backend import Backend, BackendRNG, backend_name, device_name, device_of, get_namespace, to_backend, to_numpy
 from neurodyn.errors import InvalidInputError
 from neurodyn.progress import Progress
 
@@ -394,13 +394,8 @@ def non_negative_cp_hals(
 
 
 def _backend_like(x):
-    name = backend_name(x)
-    device = "cpu"
-    if name == "torch" and x.device.type == "cuda":
-        device = "cuda"
-    elif name == "cupy":
-        device = "cuda"
-    return Backend(name, device)
+    """The backend and device of ``x`` (its own GPU, not the current one)."""
+    return Backend(backend_name(x), device_name(x))
 
 
 class NTF(BaseEstimator):
