@@ -48,7 +48,8 @@ def test_pipeline_recovers_planted_components_and_communities():
     aff = affinity_tensor(cohort, window_s=40, stride_s=20, method="windowed_cosine", chance="median")
     assert not aff["mask"].values.all()
     fit = ntf_to_dataset(fit_affinity(aff, 3, max_iter=300, tol=1e-6, random_state=0), aff)
-    communities = component_communities(fit, random_state=0, max_blocks=6)
+    # the paper's model: it also gives the neurons outside the communities a block of their own
+    communities = component_communities(fit, method="sbm", random_state=0, max_blocks=6)
     rec = planted_recovery(truth, fit, communities)
     assert len(rec) == 3 and sorted(rec["fitted"]) == [0, 1, 2]
     for mode in ("time", "animal", "pair"):
@@ -56,3 +57,7 @@ def test_pipeline_recovers_planted_components_and_communities():
     assert rec["congruence"].mean() >= 0.93
     assert rec["nmi"].min() >= 0.9
     assert rec["nmi_all"].min() >= 0.8
+    # the default: the planted communities exactly (modularity gives every neuron a community,
+    # so the neurons outside them are not one group of their own)
+    default = planted_recovery(truth, fit, component_communities(fit, random_state=0))
+    assert default["nmi"].min() >= 0.95

@@ -27,7 +27,7 @@ FEEDS = [
     ("rank", select_from_fits, ("selection", "n_se", "similarity_threshold", "elbow_fraction", "override")),
     ("rank", heldout_mask, ("heldout_fraction",)),
     ("background", flag_background, None),
-    ("communities", component_communities, ("model", "weight_model", "max_blocks")),
+    ("communities", component_communities, ("method", "model", "weight_model", "max_blocks")),
     ("communities", weighted_sbm, ("model", "weight_model", "max_blocks")),
     ("communities", WeightedSBM, ("model", "weight_model", "max_blocks")),
 ]
