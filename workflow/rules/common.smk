@@ -7,6 +7,7 @@ from pathlib import Path
 import neurodyn
 from neurodyn.data.readers import animal_from_path, registered_names
 from neurodyn.imports import ModuleGraph
+from neurodyn.io import provenance
 
 # The library as this run imports it, and the folder of the rules' scripts.
 LIBRARY = ModuleGraph("neurodyn")
@@ -23,6 +24,11 @@ def code_version(script):
 
 
 SEED = int(config["seed"])
+# What the report says it was built from (git commit and dirty flag, versions, config
+# hash, master seed); each result file records its own (`neurodyn inspect FILE`). Added
+# after validation, read by workflow/report/workflow.rst only, and never a rule parameter,
+# so a commit re-runs nothing by itself.
+config["_provenance"] = provenance(random_state=SEED, config=config)
 DATASETS = config["datasets"]
 UNKNOWN_READERS = {
     name: spec["reader"]

@@ -6,10 +6,11 @@ import sys
 import pandas as pd
 
 from neurodyn.connectome.communities import compare_methods, component_communities, leiden_available
-from neurodyn.io import read_netcdf, write_csv
+from neurodyn.io import read_netcdf, rule_provenance, write_csv
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
+PROVENANCE = rule_provenance(snakemake.params)  # code version, config hash, seed, versions
 logging.captureWarnings(True)  # e.g. the SBM's warning when max_blocks binds
 
 cfg = snakemake.params.communities
@@ -26,9 +27,9 @@ COLUMNS = ["component", "neuron", "community", "strength", "method", "n_communit
 if ntf.sizes["component"] == 0:
     logging.warning("every component is background: no communities to find")
     empty = pd.DataFrame(columns=COLUMNS)
-    write_csv(empty, snakemake.output.communities)
-    write_csv(empty.drop(columns="method"), snakemake.output.table)
-    write_csv(pd.DataFrame(columns=["component"]), snakemake.output.methods)
+    write_csv(empty, snakemake.output.communities, provenance=PROVENANCE)
+    write_csv(empty.drop(columns="method"), snakemake.output.table, provenance=PROVENANCE)
+    write_csv(pd.DataFrame(columns=["component"]), snakemake.output.methods, provenance=PROVENANCE)
     sys.exit(0)
 sbm = {key: value for key, value in cfg.items() if key != "baselines"}  # component_communities keywords
 tables = {"sbm": component_communities(ntf, method="sbm", random_state=random_state, **sbm)}
@@ -37,7 +38,7 @@ for method in cfg["baselines"]:
         logging.warning("leidenalg is not installed; skipping the Leiden baseline")
         continue
     tables[method] = component_communities(ntf, method=method, random_state=random_state)
-write_csv(pd.concat(tables.values(), ignore_index=True), snakemake.output.communities)
-write_csv(tables["sbm"].drop(columns="method"), snakemake.output.table)
-write_csv(compare_methods(tables), snakemake.output.methods)
+write_csv(pd.concat(tables.values(), ignore_index=True), snakemake.output.communities, provenance=PROVENANCE)
+write_csv(tables["sbm"].drop(columns="method"), snakemake.output.table, provenance=PROVENANCE)
+write_csv(compare_methods(tables), snakemake.output.methods, provenance=PROVENANCE)
 logging.info("\n%s", compare_methods(tables).to_string())
