@@ -7,6 +7,7 @@ import pandas as pd
 
 from neurodyn.connectome.communities import compare_methods, component_communities, leiden_available
 from neurodyn.io import read_netcdf, rule_provenance, write_csv
+from neurodyn.progress import STEP_EVERY_S, Progress
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
@@ -32,12 +33,24 @@ if ntf.sizes["component"] == 0:
     write_csv(pd.DataFrame(columns=["component"]), snakemake.output.methods, provenance=PROVENANCE)
     sys.exit(0)
 sbm = {key: value for key, value in cfg.items() if key != "baselines"}  # component_communities keywords
-tables = {"sbm": component_communities(ntf, method="sbm", random_state=random_state, **sbm)}
+methods = {"sbm": sbm}
 for method in cfg["baselines"]:
     if method == "leiden" and not leiden_available():
         logging.warning("leidenalg is not installed; skipping the Leiden baseline")
         continue
-    tables[method] = component_communities(ntf, method=method, random_state=random_state)
+    methods[method] = {}
+# One component at a time, so that the log says where the search is: every component is
+# searched with the same seed, so this is the table of one call over all components.
+components = ntf["component"].values.tolist()
+tables = {method: [] for method in methods}
+with Progress(len(methods) * len(components), "communities", every_s=STEP_EVERY_S, heartbeat=True) as bar:
+    for method, kwargs in methods.items():
+        for k in components:
+            bar.update(0, method=method, component=k)
+            tables[method].append(component_communities(ntf.sel(component=[k]), method=method,
+                                                         random_state=random_state, **kwargs))
+            bar.update(1)
+tables = {method: pd.concat(parts, ignore_index=True) for method, parts in tables.items()}
 write_csv(pd.concat(tables.values(), ignore_index=True), snakemake.output.communities, provenance=PROVENANCE)
 write_csv(tables["sbm"].drop(columns="method"), snakemake.output.table, provenance=PROVENANCE)
 write_csv(compare_methods(tables), snakemake.output.methods, provenance=PROVENANCE)

@@ -1,5 +1,6 @@
 """Accuracy-activity trade-off of the optimal gains over the trade-off weight λ."""
 
+import logging
 import sys
 
 import numpy as np
@@ -9,6 +10,7 @@ from neurodyn.circuits.gain_control import GainControlParams, tradeoff_curves
 from neurodyn.io import provenance, rule_provenance, write_netcdf
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
+logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 PROVENANCE = rule_provenance(snakemake.params)  # code version, config hash, seed, versions
 
 sweep = snakemake.params.sweep
