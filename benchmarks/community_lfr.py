@@ -13,12 +13,17 @@ exponent β = 1.5;
   signal beyond the topology);
 - the no-structure control: for every size and seed, a configuration-model graph with the
   degree sequence of the μ_t = 0.3 graph and weights drawn i.i.d. from its weights
-  (:func:`~neurodyn.connectome.synthetic.lfr_null_graph`); the right answer is one group.
+  (:func:`~neurodyn.connectome.synthetic.lfr_null_graph`), and a complete graph with i.i.d.
+  exponential weights (the shape of a pair-factor graph; :func:`complete_null_graph`);
+  the right answer is one group.
 
 Methods, each with its public entry point and the graph's seed as ``random_state``:
 
-- ``ours``: :class:`neurodyn.connectome.communities.WeightedSBM` (description length),
-  ``max_blocks`` 16 at 120 nodes and 30 at 1000 (``--max-blocks``), other settings default;
+- ``ours``: the default, :func:`neurodyn.connectome.communities.leiden_dl` (Leiden's
+  partition, its coarser hierarchy levels or one group, by nested-SBM description length);
+- ``sbm``: the paper's model, :class:`neurodyn.connectome.communities.WeightedSBM`
+  (description length), ``max_blocks`` 16 at 120 nodes and 30 at 1000 (``--max-blocks``),
+  other settings default;
 - ``louvain`` and ``leiden`` from :mod:`neurodyn.connectome.communities` (modularity);
 - ``graph-tool``: graph-tool's nested SBM, degree-corrected, with real-exponential edge
   weights (``benchmarks/graph_tool_nested_sbm.py``, run by the system interpreter that has
@@ -54,7 +59,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import normalized_mutual_info_score
 
-from neurodyn.connectome.communities import WeightedSBM, leiden, leiden_available, louvain
+from neurodyn.connectome.communities import WeightedSBM, leiden, leiden_available, leiden_dl, louvain
 from neurodyn.connectome.synthetic import lfr_mixing, lfr_null_graph, weighted_lfr_graph
 from neurodyn.io import write_csv, write_json
 
@@ -70,6 +75,15 @@ SIZES = {
 SHAPE = dict(degree_exponent=2.0, community_exponent=1.5, strength_exponent=1.5)
 MAX_BLOCKS = {120: 16, 1000: 30}
 NULL_MU = 0.3  # the control takes the degree sequence of this mixing level's graph
+COMPLETE_GRAPH_TOOL_MAX = 120  # graph-tool on complete graphs only up to this size (500k edges at 1000 nodes)
+
+
+def complete_null_graph(nodes: int, seed: int) -> np.ndarray:
+    """A complete graph with i.i.d. exponential weights (the structure of a pair factor, no
+    communities): the right answer is one group."""
+    rng = np.random.default_rng([seed, nodes, 7])
+    w = np.triu(rng.exponential(1.0, (nodes, nodes)), 1)
+    return w + w.T
 
 
 def graph_tool_version(python: str = SYSTEM_PYTHON) -> str | None:
@@ -104,6 +118,10 @@ def run_methods(w: np.ndarray, seed: int, nodes: int, methods: list[str], max_bl
         extra = {}
         t0 = time.perf_counter()
         if method == "ours":
+            fit = leiden_dl(w, random_state=seed)
+            labels = fit.labels
+            extra = {"detail": fit.variant}
+        elif method == "sbm":
             fit = WeightedSBM(max_blocks=max_blocks[nodes], random_state=seed).fit(w)
             labels = fit.labels_
             extra = {"converged": bool(fit.converged_), "detail": fit.variant_}
@@ -143,8 +161,8 @@ def goals(summary: pd.DataFrame) -> dict:
         theirs = lfr[(nodes, mu_t, mu_w, "leiden")]
         versus.append({"nodes": nodes, "mu_t": mu_t, "mu_w": mu_w, "ours": value, "leiden": theirs,
                        "met": bool(value >= theirs)})
-    control = summary[(summary["graph"] == "null") & (summary["method"] == "ours")]
-    null = [{"nodes": int(r.nodes), "graphs": int(r.graphs), "one_group": int(r.one_group),
+    control = summary[summary["graph"].isin(["null", "complete_null"]) & (summary["method"] == "ours")]
+    null = [{"nodes": int(r.nodes), "graph": r.graph, "graphs": int(r.graphs), "one_group": int(r.one_group),
              "groups_mean": float(r.groups_mean), "met": bool(r.one_group == r.graphs)}
             for r in control.itertuples()]
     return {"ours_ge_leiden_at_mu_t_le_0.3": versus, "ours_one_group_on_control": null,
@@ -157,18 +175,18 @@ def main(argv=None):
     parser.add_argument("--nodes", type=int, nargs="+", default=[120, 1000], choices=sorted(SIZES))
     parser.add_argument("--seeds", type=int, nargs="+", default=[5, 2],
                         help="graphs (seeds 0, 1, …) per setting, one number per --nodes entry")
-    parser.add_argument("--ours-seeds", type=int, nargs="+", default=None,
-                        help="how many of those seeds ours runs on, per --nodes entry (default: all); "
+    parser.add_argument("--sbm-seeds", type=int, nargs="+", default=None,
+                        help="how many of those seeds sbm runs on, per --nodes entry (default: all); "
                              "the other methods run on all")
     parser.add_argument("--mu", type=float, nargs="+", default=[0.1, 0.3, 0.5])
     parser.add_argument("--mu-weight-ratio", type=float, nargs="+", default=[0.5, 1.0], help="μ_w / μ_t")
-    parser.add_argument("--methods", nargs="+", default=["ours", "louvain", "leiden", "graph-tool"])
+    parser.add_argument("--methods", nargs="+", default=["ours", "sbm", "louvain", "leiden", "graph-tool"])
     parser.add_argument("--max-blocks", type=int, nargs="+", default=None,
-                        help="ours' max_blocks per --nodes entry (default 16 at 120 nodes, 30 at 1000)")
-    parser.add_argument("--ours-mu", type=float, nargs="+", default=None,
-                        help="the μ_t at which ours runs (default: all); the other methods run at all")
-    parser.add_argument("--ours-mu-weight-ratio", type=float, nargs="+", default=None,
-                        help="the μ_w / μ_t at which ours runs (default: all)")
+                        help="sbm's max_blocks per --nodes entry (default 16 at 120 nodes, 30 at 1000)")
+    parser.add_argument("--sbm-mu", type=float, nargs="+", default=None,
+                        help="the μ_t at which sbm runs (default: all); the other methods run at all")
+    parser.add_argument("--sbm-mu-weight-ratio", type=float, nargs="+", default=None,
+                        help="the μ_w / μ_t at which sbm runs (default: all)")
     parser.add_argument("--merge", type=Path, nargs="+", default=None,
                         help="combine the .csv/.json of earlier runs (path stems) into --out and exit")
     parser.add_argument("--out", type=Path, default=OUT, help="path stem of the .csv and .json")
@@ -181,7 +199,7 @@ def main(argv=None):
             args.out = Path(tempfile.gettempdir()) / "community_lfr_quick"
     if len(args.seeds) != len(args.nodes):
         parser.error("--seeds needs one number per --nodes entry")
-    ours_seeds = dict(zip(args.nodes, args.ours_seeds or args.seeds))
+    ours_seeds = dict(zip(args.nodes, args.sbm_seeds or args.seeds))
     max_blocks = {**MAX_BLOCKS, **dict(zip(args.nodes, args.max_blocks or []))}
     methods = list(args.methods)
     gt_version = graph_tool_version() if "graph-tool" in methods else None
@@ -193,8 +211,9 @@ def main(argv=None):
         methods.remove("leiden")
     settings = {"command": " ".join([Path(sys.executable).name, *sys.argv]), "sizes": {n: SIZES[n] for n in args.nodes},
                 "shape": SHAPE, "mu_t": args.mu, "mu_w_over_mu_t": args.mu_weight_ratio,
-                "seeds": dict(zip(args.nodes, args.seeds)), "ours_seeds": ours_seeds,
-                "ours": {"estimator": "WeightedSBM", "max_blocks": {n: max_blocks[n] for n in args.nodes}},
+                "seeds": dict(zip(args.nodes, args.seeds)), "sbm_seeds": ours_seeds,
+                "ours": {"function": "leiden_dl"},
+                "sbm": {"estimator": "WeightedSBM", "max_blocks": {n: max_blocks[n] for n in args.nodes}},
                 "methods": methods, "graph_tool": gt_version, "null_control_degrees_from_mu_t": NULL_MU,
                 "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
                             "threads": os.environ.get("OMP_NUM_THREADS")}}
@@ -207,7 +226,7 @@ def main(argv=None):
             rows.append({"nodes": nodes, "graph": kind, "mu_t": mu_t, "mu_w": mu_w, "seed": seed,
                          "method": r["method"], "nmi": normalized_mutual_info_score(g.labels, r["labels"]),
                          "groups_found": int(np.unique(r["labels"]).size),
-                         "groups_planted": 1 if kind == "null" else g.n_communities,
+                         "groups_planted": 1 if kind != "lfr" else g.n_communities,
                          "mu_t_realised": mu_t_r, "mu_w_realised": mu_w_r, "mean_degree": degree,
                          "time_s": r["time_s"], "converged": r.get("converged"), "detail": r.get("detail"),
                          "lfr_networkx_seed": g.seed})
@@ -224,9 +243,9 @@ def main(argv=None):
         for seed in range(n_seeds):
             for mu_t in args.mu:
                 for ratio in args.mu_weight_ratio:
-                    use = [m for m in methods if m != "ours" or (
-                        seed < ours_seeds[nodes] and (args.ours_mu is None or mu_t in args.ours_mu)
-                        and (args.ours_mu_weight_ratio is None or ratio in args.ours_mu_weight_ratio))]
+                    use = [m for m in methods if m != "sbm" or (
+                        seed < ours_seeds[nodes] and (args.sbm_mu is None or mu_t in args.sbm_mu)
+                        and (args.sbm_mu_weight_ratio is None or ratio in args.sbm_mu_weight_ratio))]
                     mu_w = round(ratio * mu_t, 6)
                     g = weighted_lfr_graph(nodes, mu=mu_t, mu_weight=mu_w, random_state=seed, **SIZES[nodes], **SHAPE)
                     record("lfr", nodes, seed, mu_t, mu_w, g, g.weights, run_methods(g.weights, seed, nodes, use,
@@ -235,6 +254,10 @@ def main(argv=None):
                         null = lfr_null_graph(g, random_state=seed)
                         record("null", nodes, seed, mu_t, mu_w, g, null, run_methods(null, seed, nodes, use,
                                                                                     max_blocks))
+                        full = complete_null_graph(nodes, seed)
+                        record("complete_null", nodes, seed, mu_t, mu_w, g, full,
+                               run_methods(full, seed, nodes, [m for m in use if m != "graph-tool"
+                                                               or nodes <= COMPLETE_GRAPH_TOOL_MAX], max_blocks))
     report(pd.DataFrame(rows))
     print(f"written to {args.out.with_suffix('.csv')} and .json")
 
@@ -269,7 +292,7 @@ def _pm(mean, sd, digits=2):
 
 def markdown(summary: pd.DataFrame) -> str:
     """The summary as two Markdown tables: NMI per method, then groups found and wall time."""
-    methods = [m for m in ("ours", "leiden", "louvain", "graph-tool") if m in set(summary["method"])]
+    methods = [m for m in ("ours", "sbm", "leiden", "louvain", "graph-tool") if m in set(summary["method"])]
     lines = ["| nodes | graph | μ_t asked → realised | μ_w asked → realised | mean degree | graphs | "
              + " | ".join(f"NMI {m}" for m in methods) + " |",
              "|" + " --- |" * (6 + len(methods))]
@@ -280,7 +303,7 @@ def markdown(summary: pd.DataFrame) -> str:
         by = block.set_index("method")
         first = block.iloc[0]
         n = "/".join(str(int(by.loc[m, "graphs"])) if m in by.index else "0" for m in methods)
-        if graph == "null":
+        if graph != "lfr":
             mixing = f"– → {first.mu_t_realised:.3f} | – → {first.mu_w_realised:.3f}"
         else:
             mixing = f"{mu_t:g} → {first.mu_t_realised:.3f} | {mu_w:g} → {first.mu_w_realised:.3f}"
@@ -289,8 +312,8 @@ def markdown(summary: pd.DataFrame) -> str:
         g = [_pm(by.loc[m, "groups_mean"], by.loc[m, "groups_sd"], 1) if m in by.index else "–" for m in methods]
         t = [_pm(by.loc[m, "time_s_mean"], by.loc[m, "time_s_sd"], 2 if m in ("leiden", "louvain") else 1)
              if m in by.index else "–" for m in methods]
-        groups.append(f"| {nodes} | {graph} | {'–' if graph == 'null' else f'{mu_t:g}'} | "
-                      f"{'–' if graph == 'null' else f'{mu_w:g}'} | {first.groups_planted:.1f} | "
+        groups.append(f"| {nodes} | {graph} | {'–' if graph != 'lfr' else f'{mu_t:g}'} | "
+                      f"{'–' if graph != 'lfr' else f'{mu_w:g}'} | {first.groups_planted:.1f} | "
                       + " | ".join(g) + " | " + " | ".join(t) + " |")
     return "\n".join(lines) + "\n\n" + "\n".join(groups)
 

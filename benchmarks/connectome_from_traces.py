@@ -12,21 +12,23 @@ Cohorts come from the trace-level generators of :mod:`neurodyn.connectome.synthe
 Default size: 3 animals, 80 neurons, 15 min at 2 Hz, 2 planted community components of
 3 communities of 10 (plus the background component of ``global_drive``).
 
-The chain (:func:`run_chain`) is what a user gets at the library's defaults:
-:func:`~neurodyn.connectome.tensor.affinity_tensor` → :func:`~neurodyn.connectome.crossval.rank_sweep`
-(ranks 1–6, 3 restarts, held-out error with the one-SE rule of
-:func:`~neurodyn.connectome.rank.select_from_fits`) → the sweep's refit of the best
-restart at the chosen rank (the workflow's final NTF) →
-:func:`~neurodyn.connectome.communities.component_communities` with the default method,
-plus Louvain, Leiden and, where ``/usr/bin/python3 benchmarks/graph_tool_nested_sbm.py
---check`` succeeds, graph-tool's nested SBM on the same component graphs.
+The chain (:func:`run_chain`) is what a user gets at the library's defaults,
+:func:`neurodyn.connectome.chain.connectome`: the affinity tensor
+(:func:`~neurodyn.connectome.tensor.affinity_tensor`), the guarded held-out rank sweep
+(:func:`~neurodyn.connectome.crossval.rank_sweep`, one-SE rule, widening up to rank 12),
+the final NTF, background components flagged (pair spread ≥ 0.5) and the communities of
+the others by the default method (``ours``: :func:`~neurodyn.connectome.communities.leiden_dl`),
+with the paper's nested SBM (``sbm``), Louvain, Leiden and, where ``/usr/bin/python3
+benchmarks/graph_tool_nested_sbm.py --check`` succeeds, graph-tool's nested SBM on the same
+component graphs.
 
 Per run it records the planted rank (community components, the background excluded),
-the chosen rank, whether a background component was flagged (when the chain's result
-says so; today's chain flags none), the matched congruence of every planted component
-(:func:`~neurodyn.connectome.synthetic.planted_recovery`, Hungarian on the product of
-factor cosines) and the NMI of each method's communities against the planted ones over
-the planted component's members.
+the chosen number of community components (the chosen rank less the flagged background
+components) and the chosen rank, how many components were flagged, the matched
+congruence of every planted component (:func:`~neurodyn.connectome.synthetic.planted_recovery`,
+Hungarian on the product of factor cosines, over all fitted components) and the NMI of each
+method's communities against the planted ones over the planted component's members (NaN
+where the matched component was flagged as background).
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 nice -n 5 \\
         python benchmarks/connectome_from_traces.py --seeds 10
@@ -52,9 +54,9 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from neurodyn.connectome.communities import component_communities, component_graph, leiden_available
-from neurodyn.connectome.crossval import affinity_arrays, rank_sweep
-from neurodyn.connectome.ntf import fit_affinity, ntf_to_dataset
+from neurodyn.connectome.chain import connectome
+from neurodyn.connectome.communities import component_graph
+from neurodyn.connectome.ntf import fit_affinity
 from neurodyn.connectome.synthetic import GENERATORS, NOISE_LEVELS, planted_recovery
 from neurodyn.connectome.tensor import affinity_tensor
 from neurodyn.data.cohort import build_cohort
@@ -64,7 +66,7 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "results" / "connectome_from_traces"
 GRAPH_TOOL_SCRIPT = HERE / "graph_tool_nested_sbm.py"
 SYSTEM_PYTHON = "/usr/bin/python3"
-BASELINES = ("louvain", "leiden")
+BASELINES = ("sbm", "louvain", "leiden")
 
 
 def graph_tool_version(python: str = SYSTEM_PYTHON) -> str | None:
@@ -99,29 +101,24 @@ def graph_tool_communities(ntf, seed: int, python: str = SYSTEM_PYTHON) -> pd.Da
 
 def run_chain(cohort, seed: int, *, affinity: dict | None = None, sweep: dict | None = None,
               communities: dict | None = None, baselines=BASELINES, graph_tool: bool = False):
-    """The default chain on one cohort: affinity tensor → rank sweep → final NTF → communities.
+    """The default chain on one cohort, :func:`neurodyn.connectome.chain.connectome`.
 
     ``affinity``, ``sweep`` and ``communities`` override keywords of
     :func:`affinity_tensor`, :func:`rank_sweep` and :func:`component_communities`; nothing
     else departs from the library defaults.  Returns a namespace with ``affinity`` (the
-    tensor Dataset), ``sweep`` (:class:`RankSweepResult`), ``ntf`` (the final NTF Dataset),
-    ``rank``, ``communities`` (method → community table; the default method under
-    ``"ours"``) and ``background`` (the flagged background components: None, since
-    today's chain flags none).
+    tensor Dataset), ``sweep`` (:class:`RankSweepResult`), ``ntf`` (the final NTF Dataset
+    without its background components), ``rank`` (community components: the chosen rank
+    less the flagged background), ``communities`` (method → community table; the default
+    method under ``"ours"``) and ``background`` (the flagged components).
     """
-    aff = affinity_tensor(cohort, **(affinity or {}))
-    x, observed = affinity_arrays(aff)
-    res = rank_sweep(x, mask=None if observed.all() else observed, random_state=seed, **(sweep or {}))
-    ntf = ntf_to_dataset(res.model, aff, attrs={"rank_selected": int(res.rank)})
-    tables = {"ours": component_communities(ntf, random_state=seed, **(communities or {}))}
-    for method in baselines:
-        if method == "leiden" and not leiden_available():
-            continue
-        tables[method] = component_communities(ntf, method=method, random_state=seed)
-    if graph_tool:
-        tables["graph-tool"] = graph_tool_communities(ntf, seed)
-    return SimpleNamespace(affinity=aff, sweep=res, ntf=ntf, rank=int(res.rank), communities=tables,
-                           background=getattr(res, "background", None))
+    res = connectome(cohort, affinity=affinity, rank=sweep, communities=communities, baselines=baselines,
+                     random_state=seed)
+    tables = {"ours": res.communities, **res.baselines}
+    if graph_tool and res.n_community_components:
+        tables["graph-tool"] = graph_tool_communities(res.ntf.isel(component=np.flatnonzero(~res.background)), seed)
+    return SimpleNamespace(affinity=res.affinity, sweep=res.sweep, ntf=res.ntf, rank=res.n_community_components,
+                           total_rank=res.rank, communities=tables,
+                           background=[int(c) for c in res.ntf["component"].values[res.background]])
 
 
 def score_run(truth, result) -> list[dict]:
@@ -163,6 +160,8 @@ def summarize(df: pd.DataFrame, methods: list[str]) -> list[dict]:
                "planted_rank": int(runs["planted_rank"].iloc[0]),
                "chosen_rank_counts": {int(k): int(v) for k, v in runs["chosen_rank"].value_counts().sort_index().items()},
                "chosen_equals_planted": int((runs["chosen_rank"] == runs["planted_rank"]).sum()),
+               "total_rank_counts": ({int(k): int(v) for k, v in runs["total_rank"].value_counts().sort_index().items()}
+                                     if "total_rank" in runs else None),
                "rank5_error_mean": float(runs["rank5_error"].mean()),
                "congruence_mean": float(planted["congruence"].mean()),
                "congruence_min": float(planted["congruence"].min()),
@@ -233,7 +232,7 @@ def main(argv=None) -> int:
                     continue
                 result = run_chain(cohort, seed, affinity=affinity, sweep=sweep, graph_tool=bool(gt_version))
                 chain_s = time.perf_counter() - t0
-                base.update(chosen_rank=result.rank, chain_s=chain_s,
+                base.update(chosen_rank=result.rank, total_rank=result.total_rank, chain_s=chain_s,
                             background_flagged=(np.nan if result.background is None
                                                 else len(np.atleast_1d(result.background))))
                 scored = score_run(truth, result)

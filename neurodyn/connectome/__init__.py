@@ -1,9 +1,11 @@
 """Dynamic functional connectomes (Dyballa et al., ICLR 2024).
 
-Calcium traces → per-time-point differential affinities, averaged in windows → a window ×
-animal × pair tensor (with a per-window mask for missing neurons and untracked frames) → masked non-negative CP by HALS → rank chosen by
-an ensemble of restarts → weighted communities per component (a weighted stochastic
-nested block model chosen by description length; Louvain and Leiden as baselines).
+Calcium traces → windowed affinities of their derivatives, less chance → a window × animal
+× pair tensor (with a per-window mask for missing neurons and untracked frames) → masked
+non-negative CP by HALS → rank by guarded held-out cross-validation → background
+(brain-wide) components flagged → communities per other component (Leiden's partition
+checked by the nested weighted SBM's description length; the paper's nested SBM, Louvain
+and Leiden as options).  :func:`connectome` runs the whole chain.
 """
 
 from neurodyn.connectome.affinity import (AFFINITIES, correlation_affinity, differential_affinity, pair_coverage,
@@ -12,7 +14,7 @@ from neurodyn.connectome.affinity import (AFFINITIES, correlation_affinity, diff
 from neurodyn.connectome.communities import (METHODS, MODELS, BlockCapWarning, SBMFit, WeightedSBM,
                                              community_strength, compare_methods, component_communities,
                                              component_graph, description_length, detect_communities, leiden,
-                                             louvain, weighted_sbm)
+                                             leiden_dl, louvain, weighted_sbm)
 from neurodyn.connectome.chain import (ConnectomeResult, background_components, connectome, flag_background,
                                        pair_spread)
 from neurodyn.connectome.crossval import (CVFit, RankSweep, RankSweepResult, RankSweepWarning, cv_fit, cv_fit_affinity,
@@ -36,6 +38,7 @@ __all__ = [
     "LFRGraph", "lfr_mixing", "lfr_null_graph",
     "compare_methods", "component_communities", "component_graph", "congruence_matrix", "correlation_affinity",
     "dataset_factors", "detect_communities", "differential_affinity", "fit_affinity", "fold_pairs", "from_cptensor", "leiden",
+    "leiden_dl",
     "louvain", "match_components", "non_negative_cp_hals", "ntf_to_dataset", "pair_index",
     "planted_community_cohort", "planted_factors", "planted_recovery", "rank_summary", "reconstruct",
     "robust_derivative", "select_rank", "similarity", "sweep_metrics", "tensor_memory_bytes", "to_cptensor", "weighted_sbm",

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from neurodyn.connectome.communities import component_communities
+from neurodyn.connectome.communities import DEFAULT_METHOD, component_communities
 from neurodyn.connectome.crossval import RankSweepResult, affinity_arrays, heldout_design, rank_sweep
 from neurodyn.connectome.ntf import is_signed, ntf_to_dataset
 from neurodyn.connectome.tensor import affinity_tensor
@@ -174,7 +174,7 @@ def connectome(cohort: xr.Dataset, *, affinity: Mapping | None = None, rank: Map
     model = flag_background(ntf_to_dataset(sweep.model, aff), background_spread)
     keep = ~np.asarray(model["background"].values, dtype=bool)
     comm_kw = dict(communities or {})
-    method = comm_kw.pop("method", "sbm")
+    method = comm_kw.pop("method", DEFAULT_METHOD)
     local = _subset(model, keep)
     table = (component_communities(local, method=method, random_state=random_state, **comm_kw) if keep.any()
              else pd.DataFrame(columns=["component", "neuron", "community", "strength", "method"]))

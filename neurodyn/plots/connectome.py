@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from neurodyn.connectome.communities import primary_method
 from neurodyn.connectome.tensor import fold_pairs
 from neurodyn.plots.style import NONNEG, PALETTE, figure, styled
 
@@ -127,7 +128,7 @@ def components(ntf, *, behavior_time=None, behavior=None, epochs=None, communiti
         if communities is not None:
             tab = communities[communities["component"] == k]
             if "method" in tab:
-                tab = tab[tab["method"] == "sbm"]
+                tab = tab[tab["method"] == primary_method(communities)]
             lab = tab.set_index("neuron")["community"].reindex(neurons).fillna(-1).to_numpy()
             order = np.lexsort((-m.sum(axis=1), lab))
         ax.imshow(m[np.ix_(order, order)], cmap=NONNEG, interpolation="nearest")
@@ -147,7 +148,7 @@ def components(ntf, *, behavior_time=None, behavior=None, epochs=None, communiti
 
 
 @styled
-def community_graphs(ntf, communities: pd.DataFrame, *, method: str = "sbm", edge_quantile: float = 0.9,
+def community_graphs(ntf, communities: pd.DataFrame, *, method: str | None = None, edge_quantile: float = 0.9,
                      seed: int = 0):
     """Per component, the weighted graph of its pair factor with neurons coloured by community.
 
@@ -162,6 +163,7 @@ def community_graphs(ntf, communities: pd.DataFrame, *, method: str = "sbm", edg
     cols = min(3, len(ks))
     rows = int(np.ceil(len(ks) / cols))
     fig, axes = figure(rows, cols, figsize=(3.2 * cols, 3.2 * rows), squeeze=False)
+    method = method or primary_method(communities)
     tab = communities[communities["method"] == method] if "method" in communities else communities
     for ax, k in zip(axes.ravel(), ks):
         w = fold_pairs(ntf["pair_factor"].sel(component=k).values, n)

@@ -1,4 +1,4 @@
-"""Communities of every NTF component: nested weighted SBM, with modularity baselines."""
+"""Communities of every NTF component by the configured method, with the baselines beside it."""
 
 import logging
 import sys
@@ -32,26 +32,29 @@ if ntf.sizes["component"] == 0:
     write_csv(empty.drop(columns="method"), snakemake.output.table, provenance=PROVENANCE)
     write_csv(pd.DataFrame(columns=["component"]), snakemake.output.methods, provenance=PROVENANCE)
     sys.exit(0)
-sbm = {key: value for key, value in cfg.items() if key != "baselines"}  # component_communities keywords
-methods = {"sbm": sbm}
+kwargs = {key: value for key, value in cfg.items() if key != "baselines"}  # component_communities keywords
+chosen = kwargs.get("method", "leiden_dl")
+methods = {chosen: kwargs}
 for method in cfg["baselines"]:
+    if method == chosen:
+        continue
     if method == "leiden" and not leiden_available():
         logging.warning("leidenalg is not installed; skipping the Leiden baseline")
         continue
-    methods[method] = {}
+    methods[method] = {"method": method}
 # One component at a time, so that the log says where the search is: every component is
 # searched with the same seed, so this is the table of one call over all components.
 components = ntf["component"].values.tolist()
 tables = {method: [] for method in methods}
 with Progress(len(methods) * len(components), "communities", every_s=STEP_EVERY_S, heartbeat=True) as bar:
-    for method, kwargs in methods.items():
+    for method, method_kwargs in methods.items():
         for k in components:
             bar.update(0, method=method, component=k)
-            tables[method].append(component_communities(ntf.sel(component=[k]), method=method,
-                                                         random_state=random_state, **kwargs))
+            tables[method].append(component_communities(ntf.sel(component=[k]), random_state=random_state,
+                                                         **method_kwargs))
             bar.update(1)
 tables = {method: pd.concat(parts, ignore_index=True) for method, parts in tables.items()}
 write_csv(pd.concat(tables.values(), ignore_index=True), snakemake.output.communities, provenance=PROVENANCE)
-write_csv(tables["sbm"].drop(columns="method"), snakemake.output.table, provenance=PROVENANCE)
+write_csv(tables[chosen].drop(columns="method"), snakemake.output.table, provenance=PROVENANCE)
 write_csv(compare_methods(tables), snakemake.output.methods, provenance=PROVENANCE)
 logging.info("\n%s", compare_methods(tables).to_string())

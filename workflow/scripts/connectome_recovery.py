@@ -5,6 +5,7 @@ import sys
 
 import pandas as pd
 
+from neurodyn.connectome.communities import primary_method
 from neurodyn.connectome.synthetic import planted_recovery
 from neurodyn.io import read_netcdf, rule_provenance, write_csv
 
@@ -16,6 +17,6 @@ communities = pd.read_csv(snakemake.input.communities)
 ntf = read_netcdf(snakemake.input.ntf)
 if "background" in ntf:  # planted community components are matched to the others
     ntf = ntf.isel(component=~ntf["background"].values.astype(bool))
-table = planted_recovery(read_netcdf(snakemake.input.truth), ntf, communities[communities["method"] == "sbm"])
+table = planted_recovery(read_netcdf(snakemake.input.truth), ntf, communities[communities["method"] == primary_method(communities)])
 write_csv(table, snakemake.output[0], provenance=PROVENANCE)
 logging.info("\n%s", table.to_string())

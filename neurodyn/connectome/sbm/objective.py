@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import gammaln
@@ -67,6 +68,10 @@ WEIGHT_MODELS = ("exponential", "normal", "lognormal")
 VARIANTS = ("plain", "degree_corrected")
 _LOG2 = float(np.log(2.0))
 _LOGPI = float(np.log(np.pi))
+#: Floor of a residual square sum ``Q − X²/m`` (normal weight models).  A residual of 0 (a
+#: block pair of equal covariates) has no normal density: its ``ln`` is −∞.  Every term
+#: below and every move delta of the search take the residual from :func:`_normal_resid`.
+RESIDUAL_FLOOR = 0.0
 
 
 # ------------------------------------------------------------------ the graph
@@ -296,7 +301,8 @@ def edges_dl_flat(n_blocks: int, n_edges: int) -> float:
 
 
 def _expo(count, total):
-    """``(m−1) ln X − ln Γ(m)`` per entry with ``m ≥ 1`` (0 elsewhere)."""
+    """``(m−1) ln X − ln Γ(m)`` per entry with ``m ≥ 2`` (0 elsewhere): ``m`` exponential
+    covariates given their sum ``X``."""
     count = np.asarray(count, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         val = (count - 1) * np.log(total) - gammaln(count)
@@ -304,7 +310,8 @@ def _expo(count, total):
 
 
 def _normal_shell(count, resid):
-    """The ``(m−2)``-sphere term per entry with ``m ≥ 2`` (0 elsewhere)."""
+    """The ``(m−2)``-sphere term per entry with ``m ≥ 2`` (0 elsewhere): ``m`` normal
+    covariates given their sum and residual square sum."""
     count = np.asarray(count, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         val = ((count - 1) / 2 * _LOGPI + (count - 3) / 2 * np.log(resid) - 0.5 * np.log(count)
@@ -313,9 +320,38 @@ def _normal_shell(count, resid):
 
 
 def _normal_resid(count, total, total_sq):
+    """Residual square sum ``Q − X²/m`` per entry with ``m ≥ 2`` (0 elsewhere), floored at
+    :data:`RESIDUAL_FLOOR`."""
+    count = np.asarray(count, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = total_sq - np.where(count > 0, total * total / np.maximum(count, 1), 0.0)
-    return np.where(count > 1, np.maximum(r, 0.0), 0.0)
+    return np.where(count > 1, np.maximum(r, RESIDUAL_FLOOR), 0.0)
+
+
+def _entries_dl(count, total, resid, weight_model):
+    """Weight term of each entry given its sums (exponential, or the normal shell)."""
+    if weight_model == "none":
+        return np.zeros(np.shape(count))
+    if weight_model == "exponential":
+        return _expo(count, total)
+    return _normal_shell(count, resid)
+
+
+def _pooled_resid_dl(k2, resid_sum):
+    """Normal models: the ``k2`` residual square sums (entries with ``m ≥ 2``) described by
+    their total, ``(k2−1) ln R − ln Γ(k2)`` where ``k2 ≥ 2``."""
+    k2 = np.asarray(k2, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        val = (k2 - 1) * np.log(resid_sum) - gammaln(k2)
+    return np.where(k2 > 1, val, 0.0)
+
+
+def _group_above_dl(k, total, total_sq, weight_model):
+    """``k`` pair sums (of total ``total`` and square sum ``total_sq``) described as one
+    group at the level above; 0 for fewer than two."""
+    if weight_model == "none":
+        return np.zeros(np.shape(k))
+    return _entries_dl(k, total, _normal_resid(k, total, total_sq), weight_model)
 
 
 def covariate_dl(count: np.ndarray, total: np.ndarray, total_sq: np.ndarray, weight_model: str) -> float:
@@ -323,23 +359,77 @@ def covariate_dl(count: np.ndarray, total: np.ndarray, total_sq: np.ndarray, wei
     count = np.asarray(count, dtype=np.float64)
     if weight_model == "none":
         return 0.0
-    if weight_model == "exponential":
-        return float(_expo(count, total).sum())
     resid = _normal_resid(count, total, total_sq)
-    k2 = int((count > 1).sum())
-    val = float(_normal_shell(count, resid).sum())
-    if k2 > 1:
-        val += float((k2 - 1) * np.log(resid[count > 1].sum()) - gammaln(k2))
+    val = float(_entries_dl(count, total, resid, weight_model).sum())
+    if weight_model != "exponential":
+        val += float(_pooled_resid_dl((count > 1).sum(), resid.sum()))
     return val
 
 
 def sums_dl(values: np.ndarray, weight_model: str) -> float:
     """The pair sums ``X_rs`` described as one group at the level above."""
     values = np.asarray(values, dtype=np.float64)
-    k = values.size
-    if k < 2 or weight_model == "none":
-        return 0.0
-    return covariate_dl(np.array([k]), np.array([values.sum()]), np.array([(values ** 2).sum()]), weight_model)
+    return float(_group_above_dl(values.size, values.sum(), (values ** 2).sum(), weight_model))
+
+
+class PairTerms(NamedTuple):
+    """The additive parts of the level-0 description length carried by block-pair entries:
+    per entry (from :func:`pair_terms`), summed over entries, or the change of those sums
+    under a move or merge (arrays of any matching shape).
+
+    dl : ``−ln m_rs! − [r = s] m_rs ln 2`` plus the entry's weight term
+        (:func:`_entries_dl`);
+    occupied : 1 where ``m_rs > 0`` (the number of pair sums described at the level above);
+    multi : 1 where ``m_rs > 1`` (entries with a residual, normal models);
+    resid : the residual square sum :func:`_normal_resid` (normal models; 0 otherwise);
+    x2 : ``X_rs²`` where occupied (the square sum of the pair sums above).
+    """
+
+    dl: np.ndarray
+    occupied: np.ndarray
+    multi: np.ndarray
+    resid: np.ndarray
+    x2: np.ndarray
+
+
+def pair_terms(m, x, q, diag, weight_model: str) -> PairTerms:
+    """:class:`PairTerms` of block-pair entries with edge counts ``m``, covariate sums ``x``
+    and square sums ``q``; ``diag`` is 1 on diagonal entries (``r = s``), else 0."""
+    m = np.asarray(m, dtype=np.float64)
+    occ = (m > 0).astype(np.float64)
+    resid = (_normal_resid(m, x, q) if weight_model not in ("exponential", "none")
+             else np.zeros(m.shape))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dl = -gammaln(m + 1) - diag * _LOG2 * m + _entries_dl(m, x, resid, weight_model)
+        return PairTerms(dl, occ, (m > 1).astype(np.float64), resid, np.where(occ > 0, x * x, 0.0))
+
+
+def above_dl(occupied, multi, resid_sum, x2_sum, x_total: float, weight_model: str):
+    """The terms that couple all entries of level 0 (vectorised over candidate states):
+    the pooled residuals (normal models) and the pair sums as one group above, from the
+    summed :class:`PairTerms` and the total covariate ``x_total``."""
+    out = _group_above_dl(occupied, x_total, x2_sum, weight_model)
+    if weight_model not in ("exponential", "none"):
+        out = out + _pooled_resid_dl(multi, resid_sum)
+    return out
+
+
+def two_group_weight_dl(count, total, total_sq, weight_model: str):
+    """Weights of the planted-partition model: the covariates in two groups (within and
+    between blocks; axis 0 of the arrays, vectorised over the others), the two sums as
+    one group above."""
+    count = np.asarray(count, dtype=np.float64)
+    total = np.asarray(total, dtype=np.float64)
+    total_sq = np.asarray(total_sq, dtype=np.float64)
+    if weight_model == "none":
+        return np.zeros(count.shape[1:])
+    resid = _normal_resid(count, total, total_sq)
+    out = _entries_dl(count, total, resid, weight_model).sum(axis=0)
+    if weight_model != "exponential":
+        out = out + _pooled_resid_dl((count > 1).sum(axis=0), resid.sum(axis=0))
+    occ = count > 0
+    return out + _group_above_dl(occ.sum(axis=0), np.where(occ, total, 0.0).sum(axis=0),
+                                 np.where(occ, total ** 2, 0.0).sum(axis=0), weight_model)
 
 
 # ------------------------------------------------------------------ whole models
@@ -452,9 +542,7 @@ def planted_partition_dl(graph: Graph, labels: np.ndarray, log_q: LogQ | None = 
     cnt = np.array([same.sum(), (~same).sum()], dtype=np.float64)
     tot = np.array([graph.x[same].sum(), graph.x[~same].sum()])
     tsq = np.array([(graph.x[same] ** 2).sum(), (graph.x[~same] ** 2).sum()])
-    occ = cnt > 0
     out = {"adjacency": float(adj), "degrees": degree_dl(sums, log_q), "partition": partition_dl(sums.sizes, graph.n),
-           "weights": covariate_dl(cnt, tot, tsq, graph.weight_model) + graph.jacobian
-           + sums_dl(tot[occ], graph.weight_model)}
+           "weights": float(two_group_weight_dl(cnt, tot, tsq, graph.weight_model)) + graph.jacobian}
     total = float(sum(out.values()))
     return (total, out) if terms else total

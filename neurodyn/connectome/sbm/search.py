@@ -41,29 +41,6 @@ _BATCH_MAX_BLOCKS_FRAC = 1.0   # … nor while it has more blocks than this frac
 _NESTED_POINTS = 6             # path points (shortest flat descriptions) whose hierarchy is built
 
 
-def _entry_terms(m, x, q, diag, weight_model):
-    """Per block-pair entry: (description-length part, occupied, m>1, residual, x² if occupied).
-
-    Vectorised without masks where the formulas already vanish (call under
-    ``np.errstate(all="ignore")``): entries with ``m ≤ 1`` contribute no weight term.
-    """
-    f = -gammaln(m + 1) - diag * ob._LOG2 * m
-    occ = (m > 0).astype(np.float64)
-    occ2 = (m > 1).astype(np.float64)
-    if weight_model == "exponential":
-        ms = np.maximum(m, 1.0)
-        f = f + (ms - 1) * np.log(np.where(m > 0, x, 1.0)) - gammaln(ms)
-        resid = 0.0 * f
-    elif weight_model == "none":
-        resid = 0.0 * f
-    else:
-        ms = np.maximum(m, 2.0)
-        resid = np.maximum(q - x * x / ms, 0.0) * occ2
-        rs = np.where(occ2 > 0, resid, 1.0)
-        f = f + occ2 * ((ms - 1) / 2 * ob._LOGPI + (ms - 3) / 2 * np.log(rs) - 0.5 * np.log(ms) - gammaln((ms - 1) / 2))
-    return f, occ, occ2, resid, x * x * occ
-
-
 def _rows_matrix(rows: np.ndarray, n_rows: int):
     """Sparse ``(n_rows, len(rows))`` 0/1 matrix summing items into their rows."""
     from scipy.sparse import csr_matrix
@@ -129,24 +106,24 @@ class FlatState:
         self.n, self.e, self.H = s.sizes, s.degree, s.degree_hist
         iu = np.triu_indices(self.B)
         diag = (iu[0] == iu[1]).astype(np.float64)
-        f, occ, occ2, resid, x2 = _entry_terms(self.E[iu], self.X[iu], self.Q[iu], diag, self.wm)
-        self.F = float(f.sum())
-        self.K, self.K2, self.SR, self.SX2 = float(occ.sum()), float(occ2.sum()), float(resid.sum()), float(x2.sum())
+        self._set_totals(ob.pair_terms(self.E[iu], self.X[iu], self.Q[iu], diag, self.wm))
+
+    def _set_totals(self, terms: ob.PairTerms, add: bool = False):
+        """The summed :class:`~neurodyn.connectome.sbm.objective.PairTerms` of all entries
+        (``F``, ``K``, ``K2``, ``SR``, ``SX2``), set from entry terms or changed by a sum."""
+        vals = [float(np.sum(t)) for t in terms]
+        if add:
+            vals = [old + v for old, v in zip((self.F, self.K, self.K2, self.SR, self.SX2), vals)]
+        self.F, self.K, self.K2, self.SR, self.SX2 = vals
+
+    def _pair_change(self, d: ob.PairTerms):
+        """Change of the description length's pair terms for a change ``d`` of their sums."""
+        return d.dl + self._global(self.K + d.occupied, self.K2 + d.multi, self.SR + d.resid,
+                                   self.SX2 + d.x2) - self._global(self.K, self.K2, self.SR, self.SX2)
 
     def _global(self, K, K2, SR, SX2):
-        """Terms that couple all pairs: residual sums (normal) and the pair sums above."""
-        K, K2, SR, SX2 = (np.asarray(v, dtype=np.float64) for v in (K, K2, SR, SX2))
-        if self.wm == "none":
-            return np.zeros(np.broadcast(K, K2).shape)
-        if self.wm == "exponential":
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return np.where(K > 1, (K - 1) * np.log(self.x_total) - gammaln(K), 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.where(K2 > 1, (K2 - 1) * np.log(SR) - gammaln(K2), 0.0)
-            resid = np.maximum(SX2 - self.x_total ** 2 / np.maximum(K, 1), 0.0)
-            out = out + np.where(K > 1, (K - 1) / 2 * ob._LOGPI + (K - 3) / 2 * np.log(resid) - 0.5 * np.log(K)
-                                 - gammaln((K - 1) / 2), 0.0)
-        return out
+        """Terms that couple all pairs (:func:`~neurodyn.connectome.sbm.objective.above_dl`)."""
+        return ob.above_dl(K, K2, SR, SX2, self.x_total, self.wm)
 
     def _block(self, n, e, hist_part):
         """Node/block terms of blocks with sizes ``n``, degree sums ``e`` (partition's
@@ -209,7 +186,7 @@ class FlatState:
         o = np.cumsum([0, nt, nt, c * nt, c * nt, 2, c, c, c, c])
         diag = np.zeros(m.size)
         diag[o[4]:o[7]] = 1.0
-        terms = np.vstack(_entry_terms(m, x, q, diag, wm))  # (5, n_entries)
+        terms = np.vstack(ob.pair_terms(m, x, q, diag, wm))  # (5, n_entries)
         row_r = terms[:, o[1]:o[2]] - terms[:, o[0]:o[1]]           # (5, nt)
         row_s = (terms[:, o[3]:o[4]] - terms[:, o[2]:o[3]]).reshape(5, c, nt)
         same = t[None, :] == cand[:, None]                          # (c, nt): t == s excluded
@@ -217,9 +194,7 @@ class FlatState:
                  + (row_s * ~same[None]).sum(2))
         delta += (terms[:, o[4] + 1] - terms[:, o[4]])[:, None]
         delta += terms[:, o[6]:o[7]] - terms[:, o[5]:o[6]] + terms[:, o[8]:o[9]] - terms[:, o[7]:o[8]]
-        dF, dK, dK2, dSR, dSX2 = delta
-        g_new = self._global(self.K + dK, self.K2 + dK2, self.SR + dSR, self.SX2 + dSX2)
-        g_old = self._global(self.K, self.K2, self.SR, self.SX2)
+        d = ob.PairTerms(*delta)
         k = float(self.graph.degree[v])
         n, e = self.n, self.e
         nn = np.concatenate([[n[r] - 1, n[r]], n[cand] + 1, n[cand]])
@@ -232,7 +207,7 @@ class FlatState:
             hist = 0.0
         b = self._block(nn, ee, hist)
         blk = (b[0] - b[1]) + b[2:2 + c] - b[2 + c:]
-        out = dF + (g_new - g_old) + blk
+        out = self._pair_change(d) + blk
         out[cand == r] = 0.0
         return out
 
@@ -248,8 +223,8 @@ class FlatState:
             ii.append(np.full(t.size, r))
             jj.append(t)
         i, j = np.concatenate(ii), np.concatenate(jj)
-        terms = _entry_terms(self.E[i, j], self.X[i, j], self.Q[i, j], (i == j).astype(np.float64), self.wm)
-        return np.array([t.sum() for t in terms])
+        terms = ob.pair_terms(self.E[i, j], self.X[i, j], self.Q[i, j], (i == j).astype(np.float64), self.wm)
+        return ob.PairTerms(*(float(t.sum()) for t in terms))
 
     def apply_move(self, v, s):
         r = self.labels[v]
@@ -267,12 +242,7 @@ class FlatState:
             M[s, s] -= dd[s]
         # pair (r, s): edges v–s were r–s (now inside s), v–r were inside r (now r–s)
         after = self._rows_total([r, s])
-        dF, dK, dK2, dSR, dSX2 = after - before
-        self.F += dF
-        self.K += dK
-        self.K2 += dK2
-        self.SR += dSR
-        self.SX2 += dSX2
+        self._set_totals(ob.PairTerms(*(a - b for a, b in zip(after, before))), add=True)
         k = float(self.graph.degree[v])
         self.n[r] -= 1
         self.n[s] += 1
@@ -287,9 +257,7 @@ class FlatState:
     def _refresh_totals(self):
         iu = np.triu_indices(self.B)
         diag = (iu[0] == iu[1]).astype(np.float64)
-        f, occ, occ2, resid, x2 = _entry_terms(self.E[iu], self.X[iu], self.Q[iu], diag, self.wm)
-        self.F = float(f.sum())
-        self.K, self.K2, self.SR, self.SX2 = float(occ.sum()), float(occ2.sum()), float(resid.sum()), float(x2.sum())
+        self._set_totals(ob.pair_terms(self.E[iu], self.X[iu], self.Q[iu], diag, self.wm))
 
     def batch_deltas(self, nodes: np.ndarray) -> np.ndarray:
         """Change of the description length for moving each of ``nodes`` to every block,
@@ -320,8 +288,8 @@ class FlatState:
         kv, kt, dd, ddx, ddq = kv[off], kt[off], dd[off], ddx[off], ddq[off]
         rk = r[kv]
         # row r: entries (r, t) lose the node's edges to t
-        old = np.vstack(_entry_terms(E[rk, kt], X[rk, kt], Q[rk, kt], 0.0, wm))
-        new = np.vstack(_entry_terms(E[rk, kt] - dd, X[rk, kt] - ddx, Q[rk, kt] - ddq, 0.0, wm))
+        old = np.vstack(ob.pair_terms(E[rk, kt], X[rk, kt], Q[rk, kt], 0.0, wm))
+        new = np.vstack(ob.pair_terms(E[rk, kt] - dd, X[rk, kt] - ddx, Q[rk, kt] - ddq, 0.0, wm))
         a = new - old                                            # (5, nnz)
         delta = np.zeros((5, nv, B))
         for k in range(5):
@@ -333,8 +301,8 @@ class FlatState:
             sl = slice(start, start + chunk)
             t_ = kt[sl]
             Es, Xs, Qs = E[:, t_].T, X[:, t_].T, Q[:, t_].T      # (m, B) over destinations s
-            o = np.vstack([x[None] for x in _entry_terms(Es, Xs, Qs, 0.0, wm)])
-            nw = np.vstack([x[None] for x in _entry_terms(Es + dd[sl, None], Xs + ddx[sl, None],
+            o = np.vstack([x[None] for x in ob.pair_terms(Es, Xs, Qs, 0.0, wm)])
+            nw = np.vstack([x[None] for x in ob.pair_terms(Es + dd[sl, None], Xs + ddx[sl, None],
                                                             Qs + ddq[sl, None], 0.0, wm)])
             c = nw - o                                           # (5, m, B)
             c[:, np.arange(t_.size), t_] = 0.0                   # s == t: the ss entry
@@ -344,20 +312,18 @@ class FlatState:
         # special entries rr (per node), ss and rs (per node and destination)
         Err, Xrr, Qrr = E[r, r], X[r, r], Q[r, r]
         Dr, DXr, DQr = D[np.arange(nv), r], DX[np.arange(nv), r], DQ[np.arange(nv), r]
-        rr = (np.vstack(_entry_terms(Err - Dr, Xrr - DXr, Qrr - DQr, 1.0, wm))
-              - np.vstack(_entry_terms(Err, Xrr, Qrr, 1.0, wm)))
+        rr = (np.vstack(ob.pair_terms(Err - Dr, Xrr - DXr, Qrr - DQr, 1.0, wm))
+              - np.vstack(ob.pair_terms(Err, Xrr, Qrr, 1.0, wm)))
         dg = np.diag(E)[None, :], np.diag(X)[None, :], np.diag(Q)[None, :]
-        ss_n = _entry_terms(dg[0] + D, dg[1] + DX, dg[2] + DQ, 1.0, wm)
-        ss_o = _entry_terms(np.broadcast_to(dg[0], D.shape), np.broadcast_to(dg[1], D.shape),
+        ss_n = ob.pair_terms(dg[0] + D, dg[1] + DX, dg[2] + DQ, 1.0, wm)
+        ss_o = ob.pair_terms(np.broadcast_to(dg[0], D.shape), np.broadcast_to(dg[1], D.shape),
                             np.broadcast_to(dg[2], D.shape), 1.0, wm)
         Er, Xr, Qr = E[r], X[r], Q[r]
-        rs_n = _entry_terms(Er + Dr[:, None] - D, Xr + DXr[:, None] - DX, Qr + DQr[:, None] - DQ, 0.0, wm)
-        rs_o = _entry_terms(Er, Xr, Qr, 0.0, wm)
+        rs_n = ob.pair_terms(Er + Dr[:, None] - D, Xr + DXr[:, None] - DX, Qr + DQr[:, None] - DQ, 0.0, wm)
+        rs_o = ob.pair_terms(Er, Xr, Qr, 0.0, wm)
         for k in range(5):
             delta[k] += rr[k][:, None] + ss_n[k] - ss_o[k] + rs_n[k] - rs_o[k]
-        dF, dK, dK2, dSR, dSX2 = delta
-        out = dF + self._global(self.K + dK, self.K2 + dK2, self.SR + dSR, self.SX2 + dSX2) - \
-            self._global(self.K, self.K2, self.SR, self.SX2)
+        out = self._pair_change(ob.PairTerms(*delta))
         k = g.degree[nodes].astype(np.float64)
         n, e = self.n, self.e
         if self.dc:
@@ -418,20 +384,18 @@ class FlatState:
         mask = t[None, :] != cand[:, None]
         ix = np.ix_(cand, t)
         Es, Xs, Qs = E[ix], X[ix], Q[ix]
-        new = _entry_terms(Es + E[r, t], Xs + X[r, t], Qs + Q[r, t], 0.0, wm)
-        old_s = _entry_terms(Es, Xs, Qs, 0.0, wm)
-        old_r = _entry_terms(E[r, t], X[r, t], Q[r, t], 0.0, wm)
+        new = ob.pair_terms(Es + E[r, t], Xs + X[r, t], Qs + Q[r, t], 0.0, wm)
+        old_s = ob.pair_terms(Es, Xs, Qs, 0.0, wm)
+        old_r = ob.pair_terms(E[r, t], X[r, t], Q[r, t], 0.0, wm)
         delta = [((nw - os_ - orr[None, :]) * mask).sum(1) for nw, os_, orr in zip(new, old_s, old_r)]
-        ss_n = _entry_terms(E[cand, cand] + E[r, r] + E[r, cand], X[cand, cand] + X[r, r] + X[r, cand],
+        ss_n = ob.pair_terms(E[cand, cand] + E[r, r] + E[r, cand], X[cand, cand] + X[r, r] + X[r, cand],
                             Q[cand, cand] + Q[r, r] + Q[r, cand], 1.0, wm)
-        ss_o = _entry_terms(E[cand, cand], X[cand, cand], Q[cand, cand], 1.0, wm)
-        rr_o = _entry_terms(E[r, r], X[r, r], Q[r, r], 1.0, wm)
-        rs_o = _entry_terms(E[r, cand], X[r, cand], Q[r, cand], 0.0, wm)
+        ss_o = ob.pair_terms(E[cand, cand], X[cand, cand], Q[cand, cand], 1.0, wm)
+        rr_o = ob.pair_terms(E[r, r], X[r, r], Q[r, r], 1.0, wm)
+        rs_o = ob.pair_terms(E[r, cand], X[r, cand], Q[r, cand], 0.0, wm)
         for k in range(5):
             delta[k] = delta[k] + ss_n[k] - ss_o[k] - rr_o[k] - rs_o[k]
-        dF, dK, dK2, dSR, dSX2 = delta
-        g = self._global(self.K + dK, self.K2 + dK2, self.SR + dSR, self.SX2 + dSX2) - \
-            self._global(self.K, self.K2, self.SR, self.SX2)
+        g = self._pair_change(ob.PairTerms(*delta))
         n, e = self.n, self.e
         if self.dc:
             h_new = -gammaln(self.H[cand] + self.H[r] + 1).sum(1)
@@ -442,7 +406,7 @@ class FlatState:
             h_r = 0.0
         blk = (self._block(n[cand] + n[r], e[cand] + e[r], h_new) - self._block(n[cand], e[cand], h_s)
                - self._block(np.array([n[r]]), np.array([e[r]]), np.atleast_1d(h_r)))
-        return dF + g + blk + (self._const(B - 1) - self._const(B))
+        return g + blk + (self._const(B - 1) - self._const(B))
 
     def batch_merge_deltas(self) -> np.ndarray:
         """Change of the description length for merging block ``r`` into ``s``, all pairs
@@ -451,7 +415,7 @@ class FlatState:
         rr_, tt_ = np.nonzero(E > 0)
         off = rr_ != tt_
         rr_, tt_ = rr_[off], tt_[off]
-        own = np.vstack(_entry_terms(E[rr_, tt_], X[rr_, tt_], Q[rr_, tt_], 0.0, wm))   # (5, nnz)
+        own = np.vstack(ob.pair_terms(E[rr_, tt_], X[rr_, tt_], Q[rr_, tt_], 0.0, wm))   # (5, nnz)
         delta = np.zeros((5, B, B))
         for k in range(5):
             delta[k] -= np.bincount(rr_, weights=own[k], minlength=B)[:, None]
@@ -460,25 +424,23 @@ class FlatState:
             sl = slice(start, start + chunk)
             r_, t_ = rr_[sl], tt_[sl]
             Es, Xs, Qs = E[:, t_].T, X[:, t_].T, Q[:, t_].T                           # (m, B) over s
-            nw = np.vstack([x[None] for x in _entry_terms(Es + E[r_, t_][:, None], Xs + X[r_, t_][:, None],
+            nw = np.vstack([x[None] for x in ob.pair_terms(Es + E[r_, t_][:, None], Xs + X[r_, t_][:, None],
                                                             Qs + Q[r_, t_][:, None], 0.0, wm)])
-            o = np.vstack([x[None] for x in _entry_terms(Es, Xs, Qs, 0.0, wm)])
+            o = np.vstack([x[None] for x in ob.pair_terms(Es, Xs, Qs, 0.0, wm)])
             c = nw - o
             c[:, np.arange(t_.size), t_] = 0.0          # s == t: becomes the merged diagonal
             agg = _rows_matrix(r_, B)
             for k in range(5):
                 delta[k] += agg @ c[k]
         dE, dX, dQ = np.diag(E), np.diag(X), np.diag(Q)
-        ss_n = _entry_terms(dE[None, :] + dE[:, None] + E, dX[None, :] + dX[:, None] + X,
+        ss_n = ob.pair_terms(dE[None, :] + dE[:, None] + E, dX[None, :] + dX[:, None] + X,
                             dQ[None, :] + dQ[:, None] + Q, 1.0, wm)
-        ss_o = _entry_terms(dE, dX, dQ, 1.0, wm)
+        ss_o = ob.pair_terms(dE, dX, dQ, 1.0, wm)
         for k in range(5):
             delta[k] += ss_n[k] - ss_o[k][None, :] - ss_o[k][:, None]
         # the (r, s) entry itself disappears into the diagonal: counted in ss_n, and its
         # old value was subtracted with row r (own), so nothing more to do.
-        dF, dK, dK2, dSR, dSX2 = delta
-        out = dF + self._global(self.K + dK, self.K2 + dK2, self.SR + dSR, self.SX2 + dSX2) - \
-            self._global(self.K, self.K2, self.SR, self.SX2)
+        out = self._pair_change(ob.PairTerms(*delta))
         n, e = self.n, self.e
         if self.dc:
             hist = -gammaln(self.H + 1).sum(1)
@@ -698,41 +660,9 @@ class PlantedState:
         adj = adj + np.where(B > 1, e_out * np.log(np.maximum(B * (B - 1) / 2, 1)) + np.log(E + 1), 0.0)
         part = np.log(g.n) + ob.log_binom(g.n - 1, B - 1) + gammaln(g.n + 1)
         wout = self.wall[:, None] - win if np.ndim(win) > 1 else self.wall - win
-        wts = self._weights(win) + self._weights(wout) + self._sums(win, wout)
+        wts = ob.two_group_weight_dl(np.stack([win[0], wout[0]]), np.stack([win[1], wout[1]]),
+                                     np.stack([win[2], wout[2]]), g.weight_model)
         return adj + block_terms + part + wts + g.jacobian - g.log_k_fact
-
-    def _weights(self, w):
-        m, x, q = w[0], w[1], w[2]
-        wm = self.graph.weight_model
-        if wm == "none":
-            return 0.0 * m
-        if wm == "exponential":
-            ms = np.maximum(m, 1.0)
-            return (ms - 1) * np.log(np.where(m > 0, x, 1.0)) - gammaln(ms)
-        ms = np.maximum(m, 2.0)
-        occ2 = (m > 1).astype(float)
-        r = np.where(occ2 > 0, np.maximum(q - x * x / ms, 1e-300), 1.0)
-        shell = occ2 * ((ms - 1) / 2 * ob._LOGPI + (ms - 3) / 2 * np.log(r) - 0.5 * np.log(ms) - gammaln((ms - 1) / 2))
-        # residual sums of the two groups, exponential
-        k2 = occ2
-        return shell + 0.0 * k2
-
-    def _sums(self, win, wout):
-        wm = self.graph.weight_model
-        both = (win[0] > 0) & (wout[0] > 0)
-        if wm == "none":
-            return 0.0 * win[0]
-        xt = self.wall[1]
-        if wm == "exponential":
-            return np.where(both, np.log(xt), 0.0)
-        # normal: the residual sums of two groups (when both have m > 1) and the two sums
-        two = (win[0] > 1) & (wout[0] > 1)
-        rin = np.maximum(win[2] - win[1] ** 2 / np.maximum(win[0], 2), 1e-300)
-        rout = np.maximum(wout[2] - wout[1] ** 2 / np.maximum(wout[0], 2), 1e-300)
-        res = np.where(two, np.log(rin + rout), 0.0)
-        spread = np.maximum(win[1] ** 2 + wout[1] ** 2 - xt ** 2 / 2, 1e-300)
-        sums = np.where(both, 0.5 * ob._LOGPI - 0.5 * np.log(spread) - 0.5 * np.log(2.0) - gammaln(0.5), 0.0)
-        return res + sums
 
     def _block_terms(self, n, e, hist_sum):
         return gammaln(e + 1) + self.log_q(e.astype(np.int64), n.astype(np.int64)) + hist_sum

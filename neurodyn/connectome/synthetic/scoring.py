@@ -67,6 +67,10 @@ def planted_recovery(truth: xr.Dataset, ntf: xr.Dataset, communities=None):
         if communities is not None:
             tab = communities[communities["component"] == row["fitted"]].set_index("neuron")
             names = [n for n in truth["neuron"].values.astype(str) if n in tab.index]
+            if not names:  # no communities for the matched component (e.g. flagged background)
+                row["nmi"] = row["nmi_all"] = float("nan")
+                rows.append(row)
+                continue
             true_lab = truth["community"].sel(component=row["planted"], neuron=names).values
             fit_lab = tab.loc[names, "community"].to_numpy()
             members = true_lab > 0
