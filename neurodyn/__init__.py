@@ -9,6 +9,8 @@ neurodyn.circuits    recurrent gain control; rich vs. lazy learning in RNNs
 neurodyn.plots       figures (matplotlib only)
 neurodyn.backend     array namespace (numpy default, torch/cupy optional)
 neurodyn.cli         the ``neurodyn`` command line (``inspect``, ``info``)
+neurodyn.io          atomic writers; the provenance every result records
+neurodyn.imports     the library code a workflow script imports (each rule's code version)
 """
 
 from __future__ import annotations

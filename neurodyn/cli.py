@@ -3,7 +3,11 @@
 ``neurodyn inspect FILE [--reader R]``
     Read a recording with the reader layer (:func:`neurodyn.data.read_recording`, which
     validates it), and print what the analyses will see: neurons, identified neurons,
-    duration, sampling rate, behaviour fields and the fraction of missing samples.
+    duration, sampling rate, behaviour fields and the fraction of missing samples.  On a
+    result of the pipeline (a NetCDF, or a CSV with its ``.provenance.json`` sidecar) it
+    prints its dimensions or columns instead, and for every file that has it, where it
+    came from (:func:`neurodyn.io.provenance`: package version, git commit and dirty
+    flag, library versions, config hash, seed, code version).
 ``neurodyn info``
     The package version and the array backends available here (numpy, torch and whether
     it sees a CUDA device, cupy).
@@ -60,11 +64,88 @@ def _read(path: str, reader: str | None, labels: str | None, sampling_rate_hz: f
     return read_recording(path, **kwargs)
 
 
+#: Provenance keys in the order ``inspect`` prints them (others follow, sorted).
+PROVENANCE_ORDER = ("neurodyn_version", "code_version", "git_commit", "git_dirty", "config_hash", "seed",
+                    "python_version", "numpy_version", "scipy_version", "tensorly_version", "scikit_learn_version",
+                    "xarray_version", "snakemake_version")
+
+
+def _provenance_of(path: str) -> dict[str, Any]:
+    """Provenance keys of a result file (``config_json`` left out: it is long)."""
+    from neurodyn.io import read_provenance
+
+    try:
+        found = read_provenance(path)
+    except Exception:  # noqa: BLE001 - unreadable here; the reader layer says why below
+        return {}
+    order = {key: i for i, key in enumerate(PROVENANCE_ORDER)}
+    keys = sorted((k for k in found if k in order or k.endswith("_version")),
+                  key=lambda k: (order.get(k, len(order)), k))
+    return {k: found[k] for k in keys}
+
+
+def _result_summary(path: str) -> dict[str, Any] | None:
+    """Dimensions and variables of a result NetCDF, columns of a result CSV (one with a
+    provenance sidecar); None for anything else (a recording, or a file to read as one)."""
+    from pathlib import Path
+
+    from neurodyn.io import sidecar_path
+
+    p = Path(path)
+    if p.suffix == ".csv":
+        if not sidecar_path(p).is_file():
+            return None
+        import pandas as pd
+
+        table = pd.read_csv(p)
+        return {"rows": int(len(table)), "columns": [str(c) for c in table.columns]}
+    if p.suffix != ".nc":
+        return None
+    try:
+        import xarray as xr
+
+        with xr.open_dataset(p) as ds:
+            if "traces" in ds.data_vars and ds["traces"].dims == ("time", "neuron"):
+                return None  # a recording
+            return {"dims": {str(k): int(v) for k, v in ds.sizes.items()},
+                    "variables": [str(v) for v in ds.data_vars]}
+    except Exception:  # noqa: BLE001 - not readable as a plain NetCDF: let the reader layer report it
+        return None
+
+
+def _provenance_lines(prov: dict[str, Any]) -> list[str]:
+    if not prov:
+        return ["provenance         (none recorded)"]
+    lines = ["provenance"]
+    for key, value in prov.items():
+        if key == "git_dirty":
+            value = "yes (uncommitted changes)" if int(value) else "no"
+        lines.append(f"  {key:<21}{value}")
+    return lines
+
+
 def _inspect(args: argparse.Namespace) -> int:
+    result = _result_summary(args.file) if args.reader is None else None
+    if result is not None:
+        summary = {"file": args.file, **result, "provenance": _provenance_of(args.file)}
+        if args.json:
+            print(json.dumps(summary, indent=2, default=str))
+            return 0
+        if "dims" in result:
+            lines = [f"file               {args.file}",
+                     f"dimensions         {', '.join(f'{k}={v}' for k, v in result['dims'].items()) or '(none)'}",
+                     f"variables          {', '.join(result['variables']) or '(none)'}"]
+        else:
+            lines = [f"file               {args.file}",
+                     f"rows               {result['rows']}",
+                     f"columns            {', '.join(result['columns'])}"]
+        print("\n".join(lines + _provenance_lines(summary["provenance"])))
+        return 0
     rec = _read(args.file, args.reader, args.labels, args.sampling_rate_hz)
     summary = {"file": args.file, **recording_summary(rec)}
+    prov = {k: v for k, v in _provenance_of(args.file).items()} if args.file.endswith(".nc") else {}
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print(json.dumps({**summary, **({"provenance": prov} if prov else {})}, indent=2, default=str))
         return 0
     identified = summary["identified_neurons"]
     lines = [
@@ -77,6 +158,8 @@ def _inspect(args: argparse.Namespace) -> int:
         f"behaviour          {', '.join(summary['behaviour']) or '(none)'}",
         f"NaN fraction       {summary['nan_fraction']:.4f}",
     ]
+    if prov:
+        lines += _provenance_lines(prov)
     print("\n".join(lines))
     return 0
 
@@ -128,10 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="neurodyn", description="neurodyn command line tools.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("inspect", help="read and validate one recording file, print a summary",
+    p = sub.add_parser("inspect", help="summarise a recording or a result file, with its provenance",
                        description="Read one recording with neurodyn's readers, validate it and print a "
-                                   "summary (neurons, identified neurons, duration, rate, behaviour, NaNs).")
-    p.add_argument("file", help="recording file (or folder, for readers that take one)")
+                                   "summary (neurons, identified neurons, duration, rate, behaviour, NaNs); "
+                                   "on a result file (NetCDF, or CSV with a .provenance.json sidecar) print its "
+                                   "dimensions or columns. Both with the provenance the file records (package "
+                                   "version, git commit, library versions, config hash, seed).")
+    p.add_argument("file", help="recording or result file (or folder, for readers that take one)")
     p.add_argument("--reader", help="reader name (default: from the file suffix)")
     p.add_argument("--labels", help="neuron-identity labels file, for readers that take one")
     p.add_argument("--sampling-rate-hz", type=float, help="frame rate, for files that carry no time axis")

@@ -2,9 +2,17 @@
 
 A bar redrawn in place when the stream is a terminal; otherwise (Snakemake logs, SLURM
 job logs) one plain line every ``every_s`` seconds and one at the end, through
-:mod:`logging` so a workflow script's log file receives it.  Loops shorter than
-``min_s`` seconds print nothing, so the many small fits of a test suite or a rank sweep
-stay quiet.
+:mod:`logging` (logger ``neurodyn.progress``, level INFO) so a workflow script's log
+file receives it and a session that configured no logging sees nothing.  Each line says
+which step, how far (``done/total``), the elapsed time, the rate and, when the total is
+known, an estimate of the time left (from the mean time per item so far).  Loops shorter
+than ``min_s`` seconds print nothing, so the many small fits of a test suite or a rank
+sweep stay quiet.
+
+With ``heartbeat=True`` a background thread also logs the line when no update came for
+``every_s`` seconds, so a step whose items each take minutes (one community search, one
+model fit) still says every ``every_s`` seconds that it is running and where it is.  Use
+it as a context manager, so that the thread stops with the loop.
 
 >>> with Progress(total=200, desc="EM") as bar:      # doctest: +SKIP
 ...     for it in range(200):
@@ -16,17 +24,30 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from typing import IO, Any
 
 logger = logging.getLogger("neurodyn.progress")
+#: Seconds between the lines of the long workflow steps (each logs at least every 30 s).
+STEP_EVERY_S = 25.0
+
+
+def format_duration(seconds: float) -> str:
+    """``42s``, ``3m05s``, ``2h07m``."""
+    seconds = max(0.0, float(seconds))
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+    return f"{int(seconds // 3600)}h{int(seconds % 3600 // 60):02d}m"
 
 
 class Progress:
     """Report ``done / total`` with rate, elapsed time and the latest metrics."""
 
     def __init__(self, total: int | None, desc: str = "", *, every_s: float = 10.0, min_s: float = 1.0,
-                 stream: IO[str] | None = None, enabled: bool = True, width: int = 24):
+                 stream: IO[str] | None = None, enabled: bool = True, width: int = 24, heartbeat: bool = False):
         self.total = total
         self.desc = desc
         self.every_s = float(every_s)
@@ -43,12 +64,35 @@ class Progress:
             self.interactive = bool(self.stream.isatty())
         except (AttributeError, ValueError):
             self.interactive = False
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if heartbeat and enabled and not self.interactive:
+            self._thread = threading.Thread(target=self._beat, name=f"progress {desc}", daemon=True)
+            self._thread.start()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(min(self.every_s, 1.0) if self.every_s > 0 else 0.05):
+            now = time.perf_counter()
+            with self._lock:
+                if self.enabled and now - self.start >= self.min_s and now - self._last >= self.every_s:
+                    logger.info(self._text())
+                    self._last = now
+                    self._shown = True
 
     def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def eta_s(self) -> float | None:
+        """Estimated seconds left: the mean time per item so far times the items left
+        (None without a total or before the first item)."""
+        if not self.total or self.done <= 0:
+            return None
+        elapsed = time.perf_counter() - self.start
+        return elapsed / self.done * max(0, self.total - self.done)
 
     def _text(self) -> str:
         elapsed = time.perf_counter() - self.start
@@ -60,7 +104,14 @@ class Progress:
             head = f"{self.desc} [{bar}] {self.done}/{self.total}"
         else:
             head = f"{self.desc} {self.done}"
-        return f"{head} {elapsed:.1f}s {rate:.3g} it/s {metrics}".rstrip()
+        eta = self.eta_s()
+        if self.total and self.done >= self.total:
+            left = "done"
+        elif eta is not None:
+            left = f"~{format_duration(eta)} left"
+        else:
+            left = "time left unknown" if self.total else ""
+        return " ".join(part for part in (head, f"{elapsed:.1f}s", f"{rate:.3g} it/s", left, metrics) if part)
 
     def update(self, n: int = 1, **metrics: Any) -> None:
         """Advance by ``n`` and record the latest metric values."""
@@ -77,13 +128,18 @@ class Progress:
                 self.stream.flush()
                 self._last = now
                 self._shown = True
-        elif now - self._last >= self.every_s:
-            logger.info(self._text())
-            self._last = now
-            self._shown = True
+        else:
+            with self._lock:
+                if now - self._last >= self.every_s:
+                    logger.info(self._text())
+                    self._last = now
+                    self._shown = True
 
     def close(self) -> None:
-        """Print the final state (once)."""
+        """Print the final state (once) and stop the heartbeat."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
         if not self.enabled:
             return
         self.enabled = False

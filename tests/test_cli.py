@@ -124,3 +124,36 @@ def test_info_in_process_and_subprocess(capsys):
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith(f"neurodyn  {__version__}")
     assert "cuda" in out.stdout
+
+
+def test_inspect_a_result_prints_its_provenance(tmp_path, capsys):
+    import pandas as pd
+    import xarray as xr
+
+    from neurodyn.io import write_csv, write_netcdf
+
+    nc = tmp_path / "ntf.nc"
+    write_netcdf(xr.Dataset({"pair_factor": (("pair", "component"), np.ones((3, 2)))}), nc,
+                 provenance={"code_version": "0.1.0+abc", "config_hash": "cafe", "seed": 12})
+    assert main(["inspect", str(nc)]) == 0
+    out = capsys.readouterr().out
+    assert "dimensions         pair=3, component=2" in out and "variables          pair_factor" in out
+    for text in ("code_version         0.1.0+abc", "config_hash          cafe", "seed                 12",
+                 f"neurodyn_version     {__version__}", f"numpy_version        {np.__version__}", "xarray_version"):
+        assert text in out, text
+    csv = tmp_path / "table.csv"
+    write_csv(pd.DataFrame({"rank": [1, 2], "error": [0.5, 0.4]}), csv, provenance={"config_hash": "beef"})
+    assert main(["inspect", "--json", str(csv)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["rows"] == 2 and summary["columns"] == ["rank", "error"]
+    assert summary["provenance"]["config_hash"] == "beef" and "config_json" not in summary["provenance"]
+
+
+def test_inspect_a_written_recording_prints_its_provenance_too(known_npz, tmp_path, capsys):
+    from neurodyn.data import read_recording, write_recording
+
+    path = tmp_path / "mouse1.nc"
+    write_recording(read_recording(known_npz), path)
+    assert main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "neurons            3" in out and "provenance" in out and "numpy_version" in out

@@ -4,8 +4,9 @@
 - per-analysis targets (``qc``, ``connectome``, ``states``, ``gain_control``,
   ``rich_lazy``) build one analysis each and together everything ``all`` builds;
 - ``run_datasets`` selects which declared datasets run;
-- the code-version parameter is a hash of the library source, so a library change
-  re-runs the rules (and nothing else does);
+- the code-version parameter of each rule hashes the library code its script imports
+  (neurodyn.imports), so a library change re-runs the rules that use it (and nothing
+  else does);
 - every rule that only draws or tabulates is a ``localrule``; the heavy rules have a
   ``benchmark:`` file; the report has a landing page.
 """
@@ -183,6 +184,24 @@ def test_a_library_change_reruns_the_rules(tmp_path):
     jobs = _dry_run_jobs(target, "--configfile", str(cfg), cwd=work, env=env)
     assert [j["rule"] for j in jobs] == ["synthesize"]
     assert "params" in jobs[0]["reason"].lower(), jobs[0]["reason"]
+
+
+def test_every_rule_hashes_the_code_of_its_own_script():
+    """Each rule with a script passes ``version=code_version("<its script>")``: the hash
+    of the library code that script imports."""
+    checked = 0
+    for path in sorted((REPO / "workflow/rules").glob("*.smk")):
+        text = path.read_text()
+        for block in re.split(r"\n(?=\S)|\n(?=    rule:)", text):
+            script = re.search(r'script:\n\s+"\.\./scripts/(\w+\.py)"', block)
+            if not script:
+                continue
+            versions = re.findall(r'version=code_version\("(\w+\.py)"\)', block)
+            assert versions == [script.group(1)], (path.name, script.group(1), versions)
+            assert (REPO / "workflow/scripts" / script.group(1)).is_file()
+            checked += 1
+    assert checked >= 35
+    assert "VERSION" not in "".join(p.read_text() for p in (REPO / "workflow/rules").glob("*.smk"))
 
 
 def _localrules() -> set[str]:

@@ -38,6 +38,7 @@ from sklearn.base import BaseEstimator
 from neurodyn.data import preprocess
 from neurodyn.data.cohort import is_identified
 from neurodyn.errors import InvalidInputError
+from neurodyn.progress import STEP_EVERY_S, Progress
 from neurodyn.states import messages, metrics
 from neurodyn.states.baselines import (
     GaussianHMM,
@@ -370,23 +371,28 @@ def select_model(sequences, sampling_rate_hz: float, *, kind: str, representatio
     if any(c < 2 or c >= len(x) for c, x in zip(cuts, sequences)):
         raise InvalidInputError(f"test_fraction: {test_fraction} leaves an empty training or test block")
     rows = []
-    for rep in representations:
-        for sm in smooth_s:
-            prep = CausalPreprocessor(rep, float(sm), sampling_rate_hz).fit([x[:c] for x, c in zip(sequences, cuts)])
-            values, masks = prep.transform([x[:c] for x, c in zip(sequences, cuts)])
-            for S in n_states_range:
-                penalties = l1 if kind == "hmmglm" and fit_kwargs.get("prior") == "none" else [0.0]
-                for lam in penalties:
-                    if kind == "hmmglm":
-                        model = _fit_glm(values, int(S), random_state=random_state, l1=lam, masks=masks,
-                                         **fit_kwargs)
-                    else:
-                        model = _fit_hmm(values, masks, int(S), random_state=random_state, **fit_kwargs)
-                    ll, n = heldout_log_likelihood(model, prep, sequences, cuts)
-                    rows.append({"model": kind, "representation": rep, "smooth_s": float(sm), "n_states": int(S),
-                                 "l1": float(lam), "heldout_ll_per_entry": ll / n, "n_heldout": n,
-                                 "n_iter": _n_iter(model), "converged": _converged(model)})
-                    log.info("%s", rows[-1])
+    penalties = l1 if kind == "hmmglm" and fit_kwargs.get("prior") == "none" else [0.0]
+    n_candidates = len(representations) * len(smooth_s) * len(n_states_range) * len(penalties)
+    with Progress(n_candidates, f"model selection ({kind})", every_s=STEP_EVERY_S, heartbeat=True) as bar:
+        for rep in representations:
+            for sm in smooth_s:
+                train = [x[:c] for x, c in zip(sequences, cuts)]
+                prep = CausalPreprocessor(rep, float(sm), sampling_rate_hz).fit(train)
+                values, masks = prep.transform(train)
+                for S in n_states_range:
+                    for lam in penalties:
+                        bar.update(0, representation=rep, n_states=int(S), l1=float(lam))
+                        if kind == "hmmglm":
+                            model = _fit_glm(values, int(S), random_state=random_state, l1=lam, masks=masks,
+                                             **fit_kwargs)
+                        else:
+                            model = _fit_hmm(values, masks, int(S), random_state=random_state, **fit_kwargs)
+                        ll, n = heldout_log_likelihood(model, prep, sequences, cuts)
+                        rows.append({"model": kind, "representation": rep, "smooth_s": float(sm),
+                                     "n_states": int(S), "l1": float(lam), "heldout_ll_per_entry": ll / n,
+                                     "n_heldout": n, "n_iter": _n_iter(model), "converged": _converged(model)})
+                        log.info("%s", rows[-1])
+                        bar.update(1)
     return pd.DataFrame(rows)
 
 
@@ -620,39 +626,45 @@ def analyse_cohort(
     seed = np.random.SeedSequence(random_state)
     fold_seeds = [int(s.generate_state(1)[0]) for s in seed.spawn(n_animals + 1)]
     behaviour, selections = [], []
-    for a in range(n_animals):
-        train = [traces[i] for i in range(n_animals) if i != a]
-        log.info("fold %d/%d: held-out animal %s", a + 1, n_animals, animals[a])
-        states, chosen, sel, _, _ = _fold(train, [traces[a]], fs, p, fold_seeds[a])
-        sel.insert(0, "heldout_animal", animals[a])
-        selections.append(sel)
-        for model, z in states.items():
-            behaviour.append({"heldout_animal": animals[a], "model": model, **chosen[model],
-                              "n_neurons_present": int(np.isfinite(traces[a][0]).sum()), "n_neurons": len(names),
-                              "n_bins": int(len(z[0])),
-                              "ami_reversal": metrics.adjusted_mutual_information(rev[a], z[0])})
-    behaviour = pd.DataFrame(behaviour)
-    pooled = behaviour.groupby("model", sort=False)["ami_reversal"].agg(["mean", "min", "max"]).reset_index()
-    log.info("held-out AMI with reversals:\n%s", pooled.to_string())
+    # One step per held-out animal and one for the final model on every animal.
+    with Progress(n_animals + 1, "brain states: folds and final fit", every_s=STEP_EVERY_S,
+                  heartbeat=True) as steps:
+        for a in range(n_animals):
+            train = [traces[i] for i in range(n_animals) if i != a]
+            log.info("fold %d/%d: held-out animal %s", a + 1, n_animals, animals[a])
+            steps.update(0, heldout_animal=animals[a])
+            states, chosen, sel, _, _ = _fold(train, [traces[a]], fs, p, fold_seeds[a])
+            steps.update(1)
+            sel.insert(0, "heldout_animal", animals[a])
+            selections.append(sel)
+            for model, z in states.items():
+                behaviour.append({"heldout_animal": animals[a], "model": model, **chosen[model],
+                                  "n_neurons_present": int(np.isfinite(traces[a][0]).sum()), "n_neurons": len(names),
+                                  "n_bins": int(len(z[0])),
+                                  "ami_reversal": metrics.adjusted_mutual_information(rev[a], z[0])})
+        behaviour = pd.DataFrame(behaviour)
+        pooled = behaviour.groupby("model", sort=False)["ami_reversal"].agg(["mean", "min", "max"]).reset_index()
+        log.info("held-out AMI with reversals:\n%s", pooled.to_string())
 
-    # Final model on every animal (settings chosen on every animal the same way).
-    fit_kwargs = {k: p[k] for k in GLM_KEYS}
-    sel = select_model(traces, fs, kind="hmmglm", representations=p["representations"], smooth_s=p["smooth_s"],
-                       n_states_range=p["n_states_range"], test_fraction=test_fraction, fit_kwargs=fit_kwargs,
-                       l1=p["l1"], random_state=fold_seeds[-1])
-    sel.insert(0, "heldout_animal", "none (all animals)")
-    selections.append(sel)
-    best = _best(sel)
-    prep = CausalPreprocessor(best["representation"], best["smooth_s"], fs).fit(traces)
-    values, masks = prep.transform(traces)
-    glm = _fit_glm(values, best["n_states"], random_state=fold_seeds[-1], l1=best["l1"], masks=masks, **fit_kwargs)
-    corr = difference_correlation(traces)
-    scores = {"couplings": coupling_scores(glm.weights_), "prior_connection": _prior_connection(glm),
-              "correlation": corr}
-    anatomy = anatomy_auroc(scores, names, n_permutations=n_permutations, random_state=fold_seeds[-1])
-    fit = _fit_dataset(cohort, names, glm, prep, traces, corr, best, fs)
-    return {"behaviour": behaviour, "selection": pd.concat(selections, ignore_index=True), "anatomy": anatomy,
-            "fit": fit}
+        # Final model on every animal (settings chosen on every animal the same way).
+        fit_kwargs = {k: p[k] for k in GLM_KEYS}
+        sel = select_model(traces, fs, kind="hmmglm", representations=p["representations"], smooth_s=p["smooth_s"],
+                           n_states_range=p["n_states_range"], test_fraction=test_fraction, fit_kwargs=fit_kwargs,
+                           l1=p["l1"], random_state=fold_seeds[-1])
+        sel.insert(0, "heldout_animal", "none (all animals)")
+        selections.append(sel)
+        best = _best(sel)
+        prep = CausalPreprocessor(best["representation"], best["smooth_s"], fs).fit(traces)
+        values, masks = prep.transform(traces)
+        glm = _fit_glm(values, best["n_states"], random_state=fold_seeds[-1], l1=best["l1"], masks=masks, **fit_kwargs)
+        corr = difference_correlation(traces)
+        scores = {"couplings": coupling_scores(glm.weights_), "prior_connection": _prior_connection(glm),
+                  "correlation": corr}
+        anatomy = anatomy_auroc(scores, names, n_permutations=n_permutations, random_state=fold_seeds[-1])
+        fit = _fit_dataset(cohort, names, glm, prep, traces, corr, best, fs)
+        steps.update(1, heldout_animal="none (final fit)")
+        return {"behaviour": behaviour, "selection": pd.concat(selections, ignore_index=True), "anatomy": anatomy,
+                "fit": fit}
 
 
 def _prior_connection(model) -> np.ndarray:

@@ -2,14 +2,33 @@
 # ALL_TARGETS (what `snakemake` builds) and its figures to FIGURE_TARGETS (what
 # `snakemake figures` redraws from saved results).
 import zlib
+from pathlib import Path
 
 import neurodyn
 from neurodyn.data.readers import animal_from_path, registered_names
+from neurodyn.imports import ModuleGraph
+from neurodyn.io import provenance
 
-# Code version, a parameter of every rule: the package version plus a hash of the library's
-# source, so a change to neurodyn re-runs the rules (Snakemake's params re-run trigger).
-VERSION = f"{neurodyn.__version__}+{neurodyn.source_hash()[:16]}"
+# The library as this run imports it, and the folder of the rules' scripts.
+LIBRARY = ModuleGraph("neurodyn")
+SCRIPTS = Path(workflow.current_basedir).parent / "scripts"
+
+
+def code_version(script):
+    """Code version of the rule that runs workflow/scripts/<script>, a parameter of every
+    rule: the package version plus a hash of the library files the script imports,
+    directly or transitively (neurodyn.imports), so that a library change re-runs the
+    rules whose code it changes and no others (Snakemake's params re-run trigger; a
+    change to the script itself is its code trigger)."""
+    return f"{neurodyn.__version__}+{LIBRARY.code_hash(SCRIPTS / script)[:16]}"
+
+
 SEED = int(config["seed"])
+# What the report says it was built from (git commit and dirty flag, versions, config
+# hash, master seed); each result file records its own (`neurodyn inspect FILE`). Added
+# after validation, read by workflow/report/workflow.rst only, and never a rule parameter,
+# so a commit re-runs nothing by itself.
+config["_provenance"] = provenance(random_state=SEED, config=config)
 DATASETS = config["datasets"]
 UNKNOWN_READERS = {
     name: spec["reader"]

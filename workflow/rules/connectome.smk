@@ -25,7 +25,7 @@ rule connectome_affinity:
         runtime=10,
     params:
         affinity=CX_AFFINITY,
-        version=VERSION,
+        version=code_version("connectome_affinity.py"),
     script:
         "../scripts/connectome_affinity.py"
 
@@ -52,7 +52,7 @@ rule connectome_rank_fit:
         heldout_fraction=CX_RANK["heldout_fraction"],
         heldout=CX_HELDOUT,
         heldout_random_state=lambda w: cx_seed(w.dataset, "heldout", w.cx_restart),
-        version=VERSION,
+        version=code_version("connectome_rank_fit.py"),
     script:
         "../scripts/connectome_rank_fit.py"
 
@@ -71,7 +71,7 @@ rule connectome_rank_selection:
         runtime=10,
     params:
         rank=CX_RANK,
-        version=VERSION,
+        version=code_version("connectome_rank_selection.py"),
     script:
         "../scripts/connectome_rank_selection.py"
 
@@ -92,7 +92,7 @@ rule connectome_ntf:
         gpu=GPUS,
     params:
         background=CX_BACKGROUND,
-        version=VERSION,
+        version=code_version("connectome_ntf.py"),
     script:
         "../scripts/connectome_ntf.py"
 
@@ -115,7 +115,7 @@ rule connectome_communities:
     params:
         communities=CX_COMMUNITIES,
         random_state=lambda w: cx_seed(w.dataset, "communities"),
-        version=VERSION,
+        version=code_version("connectome_communities.py"),
     script:
         "../scripts/connectome_communities.py"
 
@@ -136,7 +136,7 @@ rule connectome_recovery:
         mem_mb=1000,
         runtime=5,
     params:
-        version=VERSION,
+        version=code_version("connectome_recovery.py"),
     script:
         "../scripts/connectome_recovery.py"
 
@@ -159,7 +159,7 @@ rule connectome_figure_rank:
         mem_mb=1000,
         runtime=5,
     params:
-        version=VERSION,
+        version=code_version("connectome_figure_rank.py"),
     script:
         "../scripts/connectome_figure_rank.py"
 
@@ -181,7 +181,7 @@ rule connectome_figure_components:
         mem_mb=1000,
         runtime=5,
     params:
-        version=VERSION,
+        version=code_version("connectome_figure_components.py"),
     script:
         "../scripts/connectome_figure_components.py"
 
@@ -205,7 +205,7 @@ rule connectome_figure_communities:
         runtime=5,
     params:
         random_state=lambda w: cx_seed(w.dataset, "layout"),
-        version=VERSION,
+        version=code_version("connectome_figure_communities.py"),
     script:
         "../scripts/connectome_figure_communities.py"
 
@@ -229,7 +229,7 @@ rule connectome_figure_recovery:
         mem_mb=1000,
         runtime=5,
     params:
-        version=VERSION,
+        version=code_version("connectome_figure_recovery.py"),
     script:
         "../scripts/connectome_figure_recovery.py"
 

@@ -37,7 +37,7 @@ rule gain_control_simulate:
         backend=config["backend"],
         device=config["device"],
         random_state=derived_seed("gain_control"),
-        version=VERSION,
+        version=code_version("gain_control_simulate.py"),
     script:
         "../scripts/gain_control_simulate.py"
 
@@ -61,7 +61,7 @@ rule gain_control_tradeoff:
         backend=config["backend"],
         device=config["device"],
         random_state=derived_seed("gain_control"),
-        version=VERSION,
+        version=code_version("gain_control_tradeoff.py"),
     script:
         "../scripts/gain_control_tradeoff.py"
 
@@ -78,7 +78,7 @@ rule gain_control_table:
         mem_mb=1000,
         runtime=5,
     params:
-        version=VERSION,
+        version=code_version("gain_control_table.py"),
     script:
         "../scripts/gain_control_table.py"
 
@@ -103,7 +103,7 @@ rule gain_control_figure_tuning:
         runtime=5,
     params:
         kind="tuning",
-        version=VERSION,
+        version=code_version("gain_control_figure.py"),
     script:
         "../scripts/gain_control_figure.py"
 
@@ -128,7 +128,7 @@ rule gain_control_figure_covariance:
         runtime=5,
     params:
         kind="covariance",
-        version=VERSION,
+        version=code_version("gain_control_figure.py"),
     script:
         "../scripts/gain_control_figure.py"
 
@@ -153,7 +153,7 @@ rule gain_control_figure_profile:
         runtime=5,
     params:
         kind=lambda w: w.kind,
-        version=VERSION,
+        version=code_version("gain_control_figure.py"),
     script:
         "../scripts/gain_control_figure.py"
 
@@ -177,7 +177,7 @@ rule gain_control_figure_tradeoff:
     params:
         kind="tradeoff",
         tradeoff=GC_NETWORK["tradeoff"],
-        version=VERSION,
+        version=code_version("gain_control_figure.py"),
     script:
         "../scripts/gain_control_figure.py"
 

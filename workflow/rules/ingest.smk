@@ -24,7 +24,7 @@ rule synthesize:
         synthetic=lambda w: DATASETS[w.dataset]["synthetic"],
         animals=lambda w: dataset_animals(w.dataset),
         random_state=lambda w: derived_seed("synthesize", w.dataset),
-        version=VERSION,
+        version=code_version("synthesize.py"),
     script:
         "../scripts/synthesize.py"
 
@@ -43,7 +43,7 @@ rule ingest:
     params:
         reader=lambda w: DATASETS[w.dataset]["reader"],
         dataset=lambda w: DATASETS[w.dataset],
-        version=VERSION,
+        version=code_version("ingest_recording.py"),
     script:
         "../scripts/ingest_recording.py"
 
@@ -62,7 +62,7 @@ rule cohort:
     params:
         min_animals=lambda w: DATASETS[w.dataset]["min_animals"],
         dataset=lambda w: DATASETS[w.dataset],
-        version=VERSION,
+        version=code_version("cohort.py"),
     script:
         "../scripts/cohort.py"
 
@@ -86,7 +86,7 @@ rule qc_figure:
         runtime=10,
     params:
         max_neurons=INGEST["qc_max_neurons"],
-        version=VERSION,
+        version=code_version("qc_figure.py"),
     script:
         "../scripts/qc_figure.py"
 
@@ -104,7 +104,7 @@ rule qc_table:
         mem_mb=1000,
         runtime=5,
     params:
-        version=VERSION,
+        version=code_version("qc_table.py"),
     script:
         "../scripts/qc_table.py"
 

@@ -36,7 +36,7 @@ rule tables_markdown:
         mem_mb=500,
         runtime=5,
     params:
-        version=VERSION,
+        version=code_version("tables_markdown.py"),
     script:
         "../scripts/tables_markdown.py"
 

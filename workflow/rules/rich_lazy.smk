@@ -62,7 +62,7 @@ rule rich_lazy_rank_run:
             "train_kwargs": RL_TRAIN,
             **RL_COMPUTE,
         },
-        version=VERSION,
+        version=code_version("rich_lazy_run.py"),
     script:
         "../scripts/rich_lazy_run.py"
 
@@ -93,7 +93,7 @@ rule rich_lazy_init_run:
             "train_kwargs": RL_TRAIN,
             **RL_COMPUTE,
         },
-        version=VERSION,
+        version=code_version("rich_lazy_run.py"),
     script:
         "../scripts/rich_lazy_run.py"
 
@@ -119,7 +119,7 @@ rule rich_lazy_rank_sweep:
     params:
         by=["task", "normalisation", "rank"],
         config=RL,
-        version=VERSION,
+        version=code_version("rich_lazy_collect.py"),
     script:
         "../scripts/rich_lazy_collect.py"
 
@@ -144,7 +144,7 @@ rule rich_lazy_init_comparison:
     params:
         by=["init", "task", "normalisation"],
         config=RL,
-        version=VERSION,
+        version=code_version("rich_lazy_collect.py"),
     script:
         "../scripts/rich_lazy_collect.py"
 
@@ -168,7 +168,7 @@ rule rich_lazy_spectra:
             "connectome": RL_INITS["connectome"],
             "lognormal_sigma": RL_INITS["lognormal_sigma"],
         },
-        version=VERSION,
+        version=code_version("rich_lazy_spectra.py"),
     script:
         "../scripts/rich_lazy_spectra.py"
 
@@ -185,7 +185,7 @@ rule rich_lazy_linear_theory:
         runtime=10,
     params:
         theory={**RL["theory"], "random_state": RL_SEED},
-        version=VERSION,
+        version=code_version("rich_lazy_theory.py"),
     script:
         "../scripts/rich_lazy_theory.py"
 
@@ -228,7 +228,7 @@ for _name, (_source, _caption) in RL_FIGURES.items():
             runtime=5,
         params:
             plot=_name,
-            version=VERSION,
+            version=code_version("rich_lazy_figure.py"),
         script:
             "../scripts/rich_lazy_figure.py"
 

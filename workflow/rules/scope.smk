@@ -20,7 +20,7 @@ rule qc_scope:
         runtime=5,
     params:
         states=lambda w: w.dataset in STATES_DATASETS,
-        version=VERSION,
+        version=code_version("qc_scope.py"),
     script:
         "../scripts/qc_scope.py"
 

@@ -23,7 +23,7 @@ rule states_benchmark_repeat:
     params:
         seed=lambda w: derived_seed("states", "benchmark", w.repeat),
         benchmark=STATES_BENCH,
-        version=VERSION,
+        version=code_version("states_benchmark_repeat.py"),
     script:
         "../scripts/states_benchmark_repeat.py"
 
@@ -44,7 +44,7 @@ rule states_benchmark_table:
         mem_mb=500,
         runtime=5,
     params:
-        version=VERSION,
+        version=code_version("states_benchmark_table.py"),
     script:
         "../scripts/states_benchmark_table.py"
 
@@ -68,7 +68,7 @@ rule states_fit_real:
     params:
         real=STATES_REAL,
         seed=lambda w: derived_seed("states", "real", w.dataset),
-        version=VERSION,
+        version=code_version("states_fit_real.py"),
     script:
         "../scripts/states_fit_real.py"
 
@@ -86,7 +86,7 @@ rule states_real_tables:
         mem_mb=500,
         runtime=5,
     params:
-        version=VERSION,
+        version=code_version("states_real_tables.py"),
     script:
         "../scripts/states_real_tables.py"
 
@@ -115,7 +115,7 @@ rule states_figure:
         runtime=5,
     params:
         connectome=config["states"]["figure_connectome"],
-        version=VERSION,
+        version=code_version("states_real_figure.py"),
     script:
         "../scripts/states_real_figure.py"
 

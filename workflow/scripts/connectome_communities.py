@@ -6,10 +6,12 @@ import sys
 import pandas as pd
 
 from neurodyn.connectome.communities import compare_methods, component_communities, leiden_available
-from neurodyn.io import read_netcdf, write_csv
+from neurodyn.io import read_netcdf, rule_provenance, write_csv
+from neurodyn.progress import STEP_EVERY_S, Progress
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
+PROVENANCE = rule_provenance(snakemake.params)  # code version, config hash, seed, versions
 logging.captureWarnings(True)  # e.g. the SBM's warning when max_blocks binds
 
 cfg = snakemake.params.communities
@@ -26,21 +28,33 @@ COLUMNS = ["component", "neuron", "community", "strength", "method", "n_communit
 if ntf.sizes["component"] == 0:
     logging.warning("every component is background: no communities to find")
     empty = pd.DataFrame(columns=COLUMNS)
-    write_csv(empty, snakemake.output.communities)
-    write_csv(empty.drop(columns="method"), snakemake.output.table)
-    write_csv(pd.DataFrame(columns=["component"]), snakemake.output.methods)
+    write_csv(empty, snakemake.output.communities, provenance=PROVENANCE)
+    write_csv(empty.drop(columns="method"), snakemake.output.table, provenance=PROVENANCE)
+    write_csv(pd.DataFrame(columns=["component"]), snakemake.output.methods, provenance=PROVENANCE)
     sys.exit(0)
 kwargs = {key: value for key, value in cfg.items() if key != "baselines"}  # component_communities keywords
 chosen = kwargs.get("method", "leiden_dl")
-tables = {chosen: component_communities(ntf, random_state=random_state, **kwargs)}
+methods = {chosen: kwargs}
 for method in cfg["baselines"]:
     if method == chosen:
         continue
     if method == "leiden" and not leiden_available():
         logging.warning("leidenalg is not installed; skipping the Leiden baseline")
         continue
-    tables[method] = component_communities(ntf, method=method, random_state=random_state)
-write_csv(pd.concat(tables.values(), ignore_index=True), snakemake.output.communities)
-write_csv(tables[chosen].drop(columns="method"), snakemake.output.table)
-write_csv(compare_methods(tables), snakemake.output.methods)
+    methods[method] = {"method": method}
+# One component at a time, so that the log says where the search is: every component is
+# searched with the same seed, so this is the table of one call over all components.
+components = ntf["component"].values.tolist()
+tables = {method: [] for method in methods}
+with Progress(len(methods) * len(components), "communities", every_s=STEP_EVERY_S, heartbeat=True) as bar:
+    for method, method_kwargs in methods.items():
+        for k in components:
+            bar.update(0, method=method, component=k)
+            tables[method].append(component_communities(ntf.sel(component=[k]), random_state=random_state,
+                                                         **method_kwargs))
+            bar.update(1)
+tables = {method: pd.concat(parts, ignore_index=True) for method, parts in tables.items()}
+write_csv(pd.concat(tables.values(), ignore_index=True), snakemake.output.communities, provenance=PROVENANCE)
+write_csv(tables[chosen].drop(columns="method"), snakemake.output.table, provenance=PROVENANCE)
+write_csv(compare_methods(tables), snakemake.output.methods, provenance=PROVENANCE)
 logging.info("\n%s", compare_methods(tables).to_string())

@@ -12,10 +12,11 @@ import sys
 
 from neurodyn.connectome.crossval import affinity_arrays, cv_fit_affinity, heldout_mask
 from neurodyn.connectome.ntf import ntf_to_dataset
-from neurodyn.io import provenance, read_netcdf, write_netcdf
+from neurodyn.io import provenance, read_netcdf, rule_provenance, write_netcdf
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
+PROVENANCE = rule_provenance(snakemake.params)  # code version, config hash, seed, versions
 
 rank, restart = int(snakemake.wildcards.cx_rank), int(snakemake.wildcards.cx_restart)
 affinity = read_netcdf(snakemake.input[0])
@@ -33,7 +34,7 @@ ds.attrs.update(provenance(random_state=snakemake.params.random_state,
                            config={**dict(snakemake.params.ntf), **design,
                                    "heldout_fraction": snakemake.params.heldout_fraction,
                                    "heldout_random_state": snakemake.params.heldout_random_state}))
-write_netcdf(ds, snakemake.output[0])
+write_netcdf(ds, snakemake.output[0], provenance=PROVENANCE)
 logging.info("rank %d restart %d: %d entries held out; train error %.4f, held-out error %.4f (%d iterations); "
              "refit to every entry: rel. error %.4f after %d iterations", rank, restart, fit.n_heldout,
              fit.train_error, fit.test_error, fit.cv_result.n_iter, result.rel_error, result.n_iter)

@@ -7,10 +7,11 @@ import sys
 from neurodyn.connectome.crossval import top_of_sweep_message
 from neurodyn.connectome.ntf import dataset_factors
 from neurodyn.connectome.rank import SweepFit, select_from_fits
-from neurodyn.io import read_netcdf, write_csv
+from neurodyn.io import read_netcdf, rule_provenance, write_csv
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
+PROVENANCE = rule_provenance(snakemake.params)  # code version, config hash, seed, versions
 
 fits, paths = {}, {}
 for path in snakemake.input:
@@ -31,6 +32,6 @@ summary["warning"] = message or ""
 if message:
     logging.warning("%s", message)
 metrics["path"] = [paths[(r, k)] for r, k in zip(metrics["rank"], metrics["restart"])]
-write_csv(metrics, snakemake.output.metrics)
-write_csv(summary, snakemake.output.summary)
+write_csv(metrics, snakemake.output.metrics, provenance=PROVENANCE)
+write_csv(summary, snakemake.output.summary, provenance=PROVENANCE)
 logging.info("chosen rank %d (%s)\n%s", rank, select["selection"], summary.to_string())

@@ -5,10 +5,11 @@ import sys
 
 from neurodyn.backend import Backend
 from neurodyn.circuits.gain_control import GainControlParams, simulate_adaptation
-from neurodyn.io import provenance, write_netcdf
+from neurodyn.io import provenance, rule_provenance, write_netcdf
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
+PROVENANCE = rule_provenance(snakemake.params)  # code version, config hash, seed, versions
 
 params = GainControlParams.from_mapping(snakemake.params.network)
 backend = Backend(snakemake.params.backend, snakemake.params.device)
@@ -21,4 +22,4 @@ logging.info("%s, adapter probability %.2f: %s", snakemake.wildcards.model, snak
              {k: ds.attrs[k] for k in ("peak_suppression", "max_repulsion_deg", "decorrelation", "cv_adapted")})
 # NetCDF attributes cannot hold booleans.
 ds.attrs["synaptic_converged"] = int(ds.attrs["synaptic_converged"])
-write_netcdf(ds, snakemake.output[0])
+write_netcdf(ds, snakemake.output[0], provenance=PROVENANCE)

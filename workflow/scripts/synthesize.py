@@ -6,10 +6,11 @@ import sys
 from pathlib import Path
 
 from neurodyn.data import write_recording
-from neurodyn.io import provenance, write_netcdf
+from neurodyn.io import provenance, rule_provenance, write_netcdf
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
+PROVENANCE = rule_provenance(snakemake.params)  # code version, config hash, seed, versions
 
 # Generator name in the config -> library function (imported only when used).
 GENERATORS = {
@@ -41,4 +42,4 @@ if truth is None:
 elif "animal" in truth.dims:
     truth = truth.assign_coords(animal=animals)
 truth.attrs.update(attrs)
-write_netcdf(truth, snakemake.output.truth)
+write_netcdf(truth, snakemake.output.truth, provenance=PROVENANCE)

@@ -29,6 +29,7 @@ from neurodyn.circuits.gain_control.network import (
 from neurodyn.circuits.gain_control.objective import accuracy_ensemble, objective_terms, optimal_gains
 from neurodyn.circuits.gain_control.synaptic import homeostatic_weights
 from neurodyn.errors import InvalidInputError
+from neurodyn.progress import STEP_EVERY_S, Progress
 
 MODELS = ("recurrent", "feedforward", "synaptic")
 CONDITIONS = ("uniform", "biased_unadapted", "biased_adapted")
@@ -396,8 +397,16 @@ def tradeoff_curves(tradeoffs, adapter_probabilities, models=("recurrent", "feed
     import xarray as xr
 
     models = [m for m in models if m != "synaptic"]   # no trade-off weight in the synaptic model
-    per_model = [xr.concat([tradeoff_curve(tradeoffs, pi, m, params, backend) for pi in adapter_probabilities],
-                           dim="adapter_probability") for m in models]
+    per_model = []
+    with Progress(len(models) * len(adapter_probabilities), "trade-off curves", every_s=STEP_EVERY_S,
+                  heartbeat=True) as bar:
+        for m in models:
+            curves = []
+            for pi in adapter_probabilities:
+                bar.update(0, model=m, adapter_probability=float(pi))
+                curves.append(tradeoff_curve(tradeoffs, pi, m, params, backend))
+                bar.update(1)
+            per_model.append(xr.concat(curves, dim="adapter_probability"))
     out = xr.concat(per_model, dim="model").drop_attrs()
     return out.assign_coords(model=list(models), adapter_probability=[float(p) for p in adapter_probabilities])
 
