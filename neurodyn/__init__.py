@@ -23,7 +23,23 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.1.0+local"
 
-__all__ = ["__version__", "source_hash"]
+#: The subpackages ``import neurodyn`` gives access to, each imported on first use.
+SUBPACKAGES = ("data", "connectome", "states", "circuits", "plots", "backend", "io")
+
+__all__ = ["__version__", "source_hash", *SUBPACKAGES]
+
+
+def __getattr__(name: str):
+    """``neurodyn.connectome`` and the other subpackages, imported when first used."""
+    if name in SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(SUBPACKAGES))
 
 #: What :func:`source_hash` reads: the code and the bundled tables the code loads.
 SOURCE_SUFFIXES = (".py", ".csv")
@@ -34,9 +50,8 @@ def source_hash(root: str | os.PathLike | None = None) -> str:
     under ``root`` (default: this installed package), by relative path and content.
 
     Independent of file times, of ``__pycache__`` and of where the tree lives, so two
-    checkouts of the same commit agree and any edit to the code changes it.  The workflow
-    passes it as a rule parameter, so Snakemake re-runs the rules whose results a library
-    change may affect (its ``params`` re-run trigger).
+    checkouts of the same commit agree and any edit to the code changes it.  (The workflow
+    versions each rule by the files its script imports instead: :mod:`neurodyn.imports`.)
     """
     import hashlib
     from pathlib import Path

@@ -147,3 +147,14 @@ def _check_authors(authors):
     for a in authors:
         assert set(a) <= {"family-names", "given-names", "name", "orcid", "affiliation", "email"}, a
         assert a.get("family-names") or a.get("name"), a
+
+
+def test_import_neurodyn_is_a_front_door():
+    code = ("import sys, neurodyn; assert 'neurodyn.connectome' not in sys.modules; "
+            "assert neurodyn.connectome.connectome and neurodyn.states and neurodyn.data.read_recording; "
+            "assert set(neurodyn.SUBPACKAGES) <= set(dir(neurodyn)); "
+            "import pytest; pytest.raises(AttributeError, getattr, neurodyn, 'nope')")
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c", code], check=True)
