@@ -168,12 +168,12 @@ def _check_chance(chance: str, saturation) -> None:
                                 "set saturation to null or chance to 'none'", field="chance")
 
 
-def _window_sums(x: np.ndarray, v: np.ndarray, full: bool) -> np.ndarray:
+def _window_sums(x: np.ndarray, v: np.ndarray | None, full: bool) -> np.ndarray:
     """``x.T @ v`` for one window: ``[i, j] = Σ_t x_i(t)`` over the frames where ``j`` is
     tracked.  With every frame tracked (``full``) it is the column sums, broadcast: one
     pass instead of a GEMM (equal up to summation order)."""
     if full:
-        return np.broadcast_to(x.sum(axis=0)[:, None], (x.shape[1], v.shape[1]))
+        return np.broadcast_to(x.sum(axis=0)[:, None], (x.shape[1], x.shape[1]))
     return x.T @ v
 
 
@@ -186,16 +186,19 @@ def differential_windows(traces: np.ndarray, sampling_rate_hz: float, windows: n
     _check_chance(chance, saturation)
     g = robust_derivative(traces, sampling_rate_hz, smooth_s)
     valid = ~np.isnan(g)
-    g = np.where(valid, g, 0.0)
-    v = valid.astype(np.float64)
-    gp, gm = np.maximum(g, 0.0), np.maximum(-g, 0.0)
+    np.copyto(g, 0.0, where=~valid)
+    n = g.shape[1]
 
     def gen():
+        # The parts of ĝ are formed per window (as cheap as reading the window), so only ĝ
+        # and its tracked mask are held for the whole recording.
         for a, b in windows:
             full = bool(valid[a:b].all())
-            count = np.full((g.shape[1],) * 2, float(b - a)) if full else v[a:b].T @ v[a:b]
+            v = None if full else valid[a:b].astype(np.float64)
+            gp, gm = np.maximum(g[a:b], 0.0), np.maximum(-g[a:b], 0.0)
+            count = np.full((n, n), float(b - a)) if full else v.T @ v
             if saturation is None:
-                total = gp[a:b].T @ gp[a:b] + gm[a:b].T @ gm[a:b]
+                total = gp.T @ gp + gm.T @ gm
             else:
                 # Untracked frames hold ĝ = 0, so their products are 0 and add nothing.
                 prod = np.maximum(g[a:b, :, None] * g[a:b, None, :], 0.0)
@@ -203,8 +206,8 @@ def differential_windows(traces: np.ndarray, sampling_rate_hz: float, windows: n
             out = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
             if chance == "independent":
                 inv = np.divide(1.0, count, out=np.zeros_like(count), where=count > 0)
-                mp = _window_sums(gp[a:b], v[a:b], full) * inv  # [i, j]: mean of ĝ_i⁺ where j is tracked too
-                mm = _window_sums(gm[a:b], v[a:b], full) * inv
+                mp = _window_sums(gp, v, full) * inv  # [i, j]: mean of ĝ_i⁺ where j is tracked too
+                mm = _window_sums(gm, v, full) * inv
                 out -= mp * mp.T
                 out -= mm * mm.T
             yield out
@@ -242,23 +245,26 @@ def windowed_cosine_windows(traces: np.ndarray, sampling_rate_hz: float, windows
     _need_two_frames(windows, "windowed_cosine")
     g = robust_derivative(traces, sampling_rate_hz, smooth_s)
     valid = ~np.isnan(g)
-    g = np.where(valid, g, 0.0)
+    np.copyto(g, 0.0, where=~valid)
     if saturation is not None:
         g = saturation * np.tanh(g / saturation)
-    v = valid.astype(np.float64)
-    gp, gm, g2 = np.maximum(g, 0.0), np.maximum(-g, 0.0), g**2
 
     def gen():
+        # The parts of ĝ are formed per window (as cheap as reading the window), so only ĝ
+        # and its tracked mask are held for the whole recording.
         for a, b in windows:
             full = bool(valid[a:b].all())
-            prod = gp[a:b].T @ gp[a:b]
-            prod += gm[a:b].T @ gm[a:b]
-            energy = _window_sums(g2[a:b], v[a:b], full)  # [i, j]: Σ_t ĝ_i² where j is tracked too
+            v = None if full else valid[a:b].astype(np.float64)
+            gp, gm = np.maximum(g[a:b], 0.0), np.maximum(-g[a:b], 0.0)
+            prod = gp.T @ gp
+            prod += gm.T @ gm
+            energy = _window_sums(g[a:b] ** 2, v, full)  # [i, j]: Σ_t ĝ_i² where j is tracked too
             denom = np.sqrt(energy * energy.T)
+            del energy
             if chance == "independent":
-                count = np.full(prod.shape, float(b - a)) if full else v[a:b].T @ v[a:b]
-                sp = _window_sums(gp[a:b], v[a:b], full)  # [i, j]: Σ ĝ_i⁺ where j is tracked too
-                sm = _window_sums(gm[a:b], v[a:b], full)
+                count = np.full(prod.shape, float(b - a)) if full else v.T @ v
+                sp = _window_sums(gp, v, full)  # [i, j]: Σ ĝ_i⁺ where j is tracked too
+                sm = _window_sums(gm, v, full)
                 expected = sp * sp.T
                 expected += sm * sm.T
                 np.divide(expected, count, out=expected, where=count > 0)

@@ -16,6 +16,8 @@ it does not count as a community component.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -28,6 +30,9 @@ from neurodyn.connectome.crossval import RankSweepResult, affinity_arrays, heldo
 from neurodyn.connectome.ntf import is_signed, ntf_to_dataset
 from neurodyn.connectome.tensor import affinity_tensor
 from neurodyn.errors import InvalidInputError
+from neurodyn.progress import Heartbeat
+
+log = logging.getLogger("neurodyn.connectome")
 
 #: Least pair spread (:func:`pair_spread`) of a background component.
 BACKGROUND_SPREAD = 0.5
@@ -128,6 +133,63 @@ def _subset(ntf: xr.Dataset, keep: np.ndarray) -> xr.Dataset:
     return ntf.isel(component=np.flatnonzero(keep))
 
 
+def affinity_step(cohort: xr.Dataset, *, affinity: Mapping | None = None, max_memory_gb: float = 8.0) -> xr.Dataset:
+    """Step 1 of :func:`connectome`: the affinity tensor at the library's defaults."""
+    return affinity_tensor(cohort, max_memory_gb=max_memory_gb, **dict(affinity or {}))
+
+
+def rank_step(aff: xr.Dataset, *, rank: Mapping | None = None, ntf: Mapping | None = None,
+              random_state: int = 0) -> RankSweepResult:
+    """Step 2 of :func:`connectome`: the cross-validated rank sweep of an affinity tensor
+    (held-out design from its windows; no mask when every entry is observed)."""
+    x, observed = affinity_arrays(aff)
+    mask = None if observed.all() else observed
+    del observed
+    rank_kw = {**heldout_design(aff.attrs["window_s"], aff.attrs["stride_s"]), **dict(rank or {})}
+    rank_kw.setdefault("signed", is_signed(aff))
+    return rank_sweep(x, mask=mask, random_state=random_state, **rank_kw, **dict(ntf or {}))
+
+
+def model_step(sweep: RankSweepResult, aff: xr.Dataset, *,
+               background_spread: float = BACKGROUND_SPREAD) -> xr.Dataset:
+    """Step 3 of :func:`connectome`: the final model (the refit of the best replicate of the
+    chosen rank) as a Dataset, its background components flagged."""
+    return flag_background(ntf_to_dataset(sweep.model, aff), background_spread)
+
+
+def community_step(model: xr.Dataset, *, method: str = "sbm", random_state: int = 0,
+                   every_s: float = 30.0, **kwargs) -> pd.DataFrame:
+    """Step 4 of :func:`connectome`: communities of the non-background components of
+    ``model`` (:func:`~neurodyn.connectome.communities.component_communities`, one component
+    at a time, so that a long search logs where it is and how long the rest should take).
+
+    ``kwargs`` go to ``component_communities`` (``model``, ``weight_model``, ``max_blocks``).
+    Same table as one ``component_communities`` call on the kept components; its
+    ``attrs["time_s"]`` gives each component's wall time.
+    """
+    keep = ~np.asarray(model["background"].values, dtype=bool) if "background" in model else \
+        np.ones(model.sizes["component"], dtype=bool)
+    local = _subset(model, keep)
+    components = local["component"].values.tolist()
+    if not components:
+        return pd.DataFrame(columns=["component", "neuron", "community", "strength", "method"])
+    tables, took = [], []
+    for i, k in enumerate(components):
+        expected = float(np.mean(took)) if took else None
+        desc = f"communities ({method}): component {k}, {i + 1} of {len(components)}"
+        t0 = time.perf_counter()
+        with Heartbeat(desc, every_s=every_s, expected_s=expected, log=log):
+            tables.append(component_communities(local.isel(component=[i]), method=method,
+                                                random_state=random_state, **kwargs))
+        took.append(time.perf_counter() - t0)
+        left = float(np.mean(took)) * (len(components) - i - 1)
+        if sum(took) >= every_s or i + 1 == len(components) and sum(took) >= 1.0:
+            log.info("%s done in %.0fs; ~%.0fs left", desc, took[-1], left)
+    table = pd.concat(tables, ignore_index=True)
+    table.attrs["time_s"] = dict(zip((int(k) for k in components), took))
+    return table
+
+
 def connectome(cohort: xr.Dataset, *, affinity: Mapping | None = None, rank: Mapping | None = None,
                ntf: Mapping | None = None, communities: Mapping | None = None,
                baselines: Sequence[str] = ("louvain", "leiden"), background_spread: float = BACKGROUND_SPREAD,
@@ -165,19 +227,13 @@ def connectome(cohort: xr.Dataset, *, affinity: Mapping | None = None, rank: Map
     -------
     ConnectomeResult
     """
-    aff = affinity_tensor(cohort, max_memory_gb=max_memory_gb, **dict(affinity or {}))
-    x, observed = affinity_arrays(aff)
-    rank_kw = {**heldout_design(aff.attrs["window_s"], aff.attrs["stride_s"]), **dict(rank or {})}
-    rank_kw.setdefault("signed", is_signed(aff))
-    sweep = rank_sweep(x, mask=None if observed.all() else observed, random_state=random_state,
-                       **rank_kw, **dict(ntf or {}))
-    model = flag_background(ntf_to_dataset(sweep.model, aff), background_spread)
+    aff = affinity_step(cohort, affinity=affinity, max_memory_gb=max_memory_gb)
+    sweep = rank_step(aff, rank=rank, ntf=ntf, random_state=random_state)
+    model = model_step(sweep, aff, background_spread=background_spread)
     keep = ~np.asarray(model["background"].values, dtype=bool)
     comm_kw = dict(communities or {})
     method = comm_kw.pop("method", "sbm")
-    local = _subset(model, keep)
-    table = (component_communities(local, method=method, random_state=random_state, **comm_kw) if keep.any()
-             else pd.DataFrame(columns=["component", "neuron", "community", "strength", "method"]))
+    table = community_step(model, method=method, random_state=random_state, **comm_kw)
     others = {}
     for name in baselines:
         if name == method:
@@ -187,6 +243,6 @@ def connectome(cohort: xr.Dataset, *, affinity: Mapping | None = None, rank: Map
 
             if not leiden_available():
                 continue
-        others[name] = (component_communities(local, method=name, random_state=random_state) if keep.any()
-                        else table.iloc[:0].assign(method=name))
+        others[name] = (component_communities(_subset(model, keep), method=name, random_state=random_state)
+                        if keep.any() else table.iloc[:0].assign(method=name))
     return ConnectomeResult(aff, sweep, model, table, others)

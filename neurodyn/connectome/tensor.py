@@ -193,7 +193,7 @@ def affinity_tensor(cohort: xr.Dataset, *, method: str = "windowed_cosine", wind
         li, lj = local[ii[pairs]], local[jj[pairs]]
         # All pairs present: a slice writes in place where an index array would gather.
         where = slice(None) if pairs.size == ii.size else pairs
-        x = traces[a][:, keep]
+        x = traces[a] if keep.size == n_neurons else traces[a][:, keep]  # a view when all are present
         # One window at a time, straight into the tensor's dtype: only one window's (N, N)
         # float64 matrices are alive, never the (W, N, N) stack.
         per_window = zip(window_affinities(x, fs, windows, method, **params, **extra), window_coverage(x, windows))

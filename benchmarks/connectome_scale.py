@@ -1,0 +1,399 @@
+"""Mouse scale: the connectome chain on suite2p folders of 500 to 5000 cells, per step.
+
+Each size is a suite2p folder (``suite2p/plane0/F.npy``, ``Fneu.npy``, ``iscell.npy``;
+10 Hz, 20 min, one animal) written by :func:`write_suite2p`: ``n_cells`` cells in 8
+groups that fire together (each group's events recruit most of its members), independent
+events on top, a calcium kernel, neuropil, shot noise, and 10 % extra ROIs that suite2p
+did not classify as cells.  A fresh interpreter per size (``--child``) reads it as a user
+would (:func:`neurodyn.data.readers.suite2p.read_suite2p`, then
+:func:`neurodyn.data.cohort.build_cohort`) and runs the steps of
+:func:`neurodyn.connectome.chain.connectome` at the library's defaults:
+
+    read → affinity → rank sweep → final NTF → communities (→ the baselines)
+
+timing each step and sampling its resident memory (``/proc/self/statm`` every 20 ms; the
+step's peak is the largest sample while it runs).  On the 2000-cell graphs of the
+community step, graph-tool's nested SBM (``benchmarks/graph_tool_nested_sbm.py`` under
+the system interpreter, as ``community_lfr.py`` runs it) is timed on the same graph, when
+it imports.
+
+Before a size starts, it is planned: the memory of each step
+(:func:`neurodyn.connectome.memory.chain_memory_plan`) and its wall time, extrapolated
+from the sizes already measured (each step's time as a power of the tensor's entries,
+fitted on the two largest).  A size whose plan exceeds ``--max-memory-gb`` or
+``--max-minutes`` is refused before it starts, with the settings that would fit
+(``stride_s``, or fewer cells), and the refusal is recorded.
+
+    nice -n 5 env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+        python benchmarks/connectome_scale.py --sizes 500 1000 2000 5000
+
+Writes ``benchmarks/results/connectome_scale.csv`` (one row per size and step) and
+``.json`` (the command, environment, plans, refusals and graph-tool's times).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import resource
+import shlex
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+ROOT = HERE.parent
+STEPS = ("read", "affinity", "rank_sweep", "final_ntf", "communities", "baselines")
+#: The steps of the connectome target that the targets of issue 19 time (the baselines are
+#: reported beside them).
+TARGET_STEPS = ("read", "affinity", "rank_sweep", "final_ntf", "communities")
+RATE_HZ, MINUTES, GROUPS = 10.0, 20.0, 8
+NONCELL_FRACTION = 0.1
+
+
+# --------------------------------------------------------------------------- the recording
+
+
+def write_suite2p(folder: Path, n_cells: int, *, n_groups: int = GROUPS, rate_hz: float = RATE_HZ,
+                  minutes: float = MINUTES, seed: int = 0) -> dict:
+    """A suite2p ``plane0`` folder of ``n_cells`` cells in ``n_groups`` co-active groups.
+
+    Group ``g`` has events at 0.08 Hz (Poisson); each recruits each member with
+    probability 0.8 and a gamma amplitude.  Every cell also fires alone at 0.03 Hz.
+    Spikes go through a 1 s exponential calcium kernel; ``F = F0 (1 + c) + 0.7 Fneu +
+    noise`` with ``F0`` uniform in [200, 600], ``Fneu`` a slow drift around 0.4 ``F0``
+    and noise of SD 4 % of ``F0``.  ``NONCELL_FRACTION`` more ROIs, with
+    ``iscell = 0``, carry noise only.
+
+    Returns the planted labels of the cells (``groups``, in ROI order of the cells).
+    """
+    from scipy.signal import lfilter
+
+    rng = np.random.default_rng(seed)
+    n_time = int(round(minutes * 60 * rate_hz))
+    n_noncells = int(round(NONCELL_FRACTION * n_cells))
+    n_rois = n_cells + n_noncells
+    is_cell = np.zeros(n_rois, dtype=bool)
+    is_cell[rng.permutation(n_rois)[:n_cells]] = True
+    groups = np.repeat(np.arange(n_groups), -(-n_cells // n_groups))[:n_cells]
+    rng.shuffle(groups)
+    decay = np.exp(-1.0 / (1.0 * rate_hz))
+    f = np.empty((n_rois, n_time), dtype=np.float32)
+    fneu = np.empty((n_rois, n_time), dtype=np.float32)
+    group_events = [np.flatnonzero(rng.random(n_time) < 0.08 / rate_hz) for _ in range(n_groups)]
+    cell_rows = np.flatnonzero(is_cell)
+    drift_t = np.linspace(0, 1, n_time)
+    for start in range(0, n_rois, 256):  # a block of ROIs at a time keeps float64 temporaries small
+        rows = np.arange(start, min(n_rois, start + 256))
+        spikes = np.zeros((rows.size, n_time))
+        for r_local, roi in enumerate(rows):
+            if not is_cell[roi]:
+                continue
+            cell = int(np.searchsorted(cell_rows, roi))
+            ev = group_events[groups[cell]]
+            ev = ev[rng.random(ev.size) < 0.8]
+            spikes[r_local, ev] += rng.gamma(4.0, 0.25, size=ev.size)
+            own = np.flatnonzero(rng.random(n_time) < 0.03 / rate_hz)
+            spikes[r_local, own] += rng.gamma(4.0, 0.25, size=own.size)
+        calcium = lfilter([1.0], [1.0, -decay], spikes, axis=1)
+        f0 = rng.uniform(200.0, 600.0, size=(rows.size, 1))
+        phase = rng.uniform(0, 2 * np.pi, size=(rows.size, 1))
+        neu = 0.4 * f0 * (1.0 + 0.1 * np.sin(2 * np.pi * 3 * drift_t[None, :] + phase))
+        neu += rng.normal(0.0, 0.02, size=neu.shape) * f0
+        f[rows] = f0 * (1.0 + calcium) + 0.7 * neu + rng.normal(0.0, 0.04, size=neu.shape) * f0
+        fneu[rows] = neu
+    plane = Path(folder) / "suite2p" / "plane0"
+    plane.mkdir(parents=True, exist_ok=True)
+    np.save(plane / "F.npy", f)
+    np.save(plane / "Fneu.npy", fneu)
+    np.save(plane / "iscell.npy", np.stack([is_cell.astype(np.float64), np.where(is_cell, 0.9, 0.1)], 1))
+    return {"groups": groups, "n_rois": n_rois, "n_time": n_time}
+
+
+# --------------------------------------------------------------------------- memory sampling
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class RssSampler:
+    """Largest resident set size seen since :meth:`reset`, sampled by a thread."""
+
+    def __init__(self, every_s: float = 0.02):
+        self.every_s = every_s
+        self.peak = rss_bytes()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.wait(self.every_s):
+            self.peak = max(self.peak, rss_bytes())
+
+    def reset(self) -> int:
+        self.peak = rss_bytes()
+        return self.peak
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+
+
+# --------------------------------------------------------------------------- one size (child)
+
+
+def run_child(args) -> int:
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    from neurodyn.connectome.chain import affinity_step, community_step, model_step, rank_step
+    from neurodyn.connectome.communities import component_communities, component_graph, leiden_available
+    from neurodyn.data.cohort import build_cohort
+    from neurodyn.data.readers.suite2p import read_suite2p
+
+    sampler = RssSampler()
+    rows, extra = [], {}
+    state = {}
+
+    def step(name, fn):
+        start_rss = sampler.reset()
+        t0 = time.perf_counter()
+        out = fn()
+        wall = time.perf_counter() - t0
+        peak = max(sampler.peak, rss_bytes())
+        rows.append({"n_cells": args.child, "step": name, "wall_s": round(wall, 2),
+                     "peak_rss_gb": round(peak / 2**30, 3), "start_rss_gb": round(start_rss / 2**30, 3)})
+        logging.getLogger("connectome_scale").info("%d cells: %s %.1fs, peak RSS %.2f GiB", args.child, name,
+                                                   wall, peak / 2**30)
+        return out
+
+    def read():
+        rec = read_suite2p(args.folder, sampling_rate_hz=RATE_HZ, animal="mouse")
+        return build_cohort([rec], min_animals=1)
+
+    cohort = step("read", read)
+    extra["n_neurons"] = int(cohort.sizes["neuron"])
+    extra["n_time"] = int(cohort.sizes["time"])
+    aff = step("affinity", lambda: affinity_step(cohort, max_memory_gb=args.budget_gb))
+    extra["tensor_shape"] = list(aff["affinity"].shape)
+    del cohort
+    sweep = step("rank_sweep", lambda: rank_step(aff))
+    extra["rank"] = int(sweep.rank)
+    extra["rank_warning"] = sweep.warning or ""
+    extra["ranks_fitted"] = sorted({int(k[0]) for k in sweep.fits})
+    extra["fits"] = [{"rank": int(k[0]), "restart": int(k[1]), "n_iter_cv": int(f.cv_result.n_iter),
+                      "n_iter_refit": int(f.result.n_iter), "test_error": float(f.test_error)}
+                     for k, f in sweep.fits.items()]
+    state["model"] = step("final_ntf", lambda: model_step(sweep, aff))
+    model = state["model"]
+    extra["background"] = np.asarray(model["background"].values, dtype=bool).tolist()
+    del sweep
+    table = step("communities", lambda: community_step(model))
+    n_comm = table.groupby("component")["n_communities"].first() if len(table) else {}
+    extra["community_components"] = [{"component": k, "time_s": round(v, 2), "n_communities": int(n_comm[k])}
+                                     for k, v in table.attrs.get("time_s", {}).items()]
+
+    def baselines():
+        keep = ~np.asarray(model["background"].values, dtype=bool)
+        local = model.isel(component=np.flatnonzero(keep))
+        out = {}
+        for name in ("louvain", "leiden"):
+            if name == "leiden" and not leiden_available():
+                continue
+            t0 = time.perf_counter()
+            tab = component_communities(local, method=name)
+            out[name] = {"time_s": round(time.perf_counter() - t0, 2),
+                         "n_communities": tab.groupby("component")["n_communities"].first().tolist()}
+        return out
+
+    extra["baselines"] = step("baselines", baselines)
+    if args.save_graphs:
+        keep = ~np.asarray(model["background"].values, dtype=bool)
+        graphs = {}
+        for k in model["component"].values[keep].tolist():
+            w = component_graph(model, k)
+            graphs[f"component_{k}"] = (w / w.max() if w.max() > 0 else w).astype(np.float64)
+        np.savez(args.save_graphs, **graphs)
+    sampler.stop()
+    extra["ru_maxrss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3)
+    Path(args.out).write_text(json.dumps({"rows": rows, **extra}))
+    return 0
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def plan_size(n_cells: int, measured: list[dict], *, stride_s: float = 20.0, window_s: float = 40.0) -> dict:
+    """Memory plan and time estimate of one size, from sizes alone and the measured ones."""
+    from neurodyn.connectome.memory import chain_memory_plan
+
+    n_time = int(round(MINUTES * 60 * RATE_HZ))
+    mem = chain_memory_plan(1, n_time, n_cells, sampling_rate_hz=RATE_HZ, window_s=window_s, stride_s=stride_s)
+    entries = mem["n_windows"] * mem["n_pairs"]
+    est = {}
+    by_size = {}
+    for row in measured:
+        by_size.setdefault(row["entries"], {})[row["step"]] = row["wall_s"]
+    sizes = sorted(by_size)
+    if len(sizes) >= 2:
+        (e1, t1), (e2, t2) = (sizes[-2], by_size[sizes[-2]]), (sizes[-1], by_size[sizes[-1]])
+        for s in TARGET_STEPS:
+            if s in t1 and s in t2 and t1[s] > 0 and t2[s] > 0:
+                power = max(np.log(t2[s] / t1[s]) / np.log(e2 / e1), 1.0 if s == "rank_sweep" else 0.5)
+                est[s] = float(t2[s] * (entries / e2) ** power)
+    return {"n_cells": n_cells, "stride_s": stride_s, "entries": entries, "memory": mem,
+            "estimated_s": est, "estimated_total_s": float(sum(est.values())) if est else None}
+
+
+def fitting_settings(n_cells: int, measured, max_gb: float, max_s: float) -> dict:
+    """The smallest stride (s) and, at the default stride, the most cells whose plan fits."""
+    out = {}
+    for stride in (20.0, 30.0, 40.0, 60.0, 80.0, 120.0):
+        p = plan_size(n_cells, measured, stride_s=stride)
+        if p["memory"]["peak"] <= max_gb * 2**30 and (p["estimated_total_s"] or 0) <= max_s:
+            out["stride_s"] = stride
+            out["stride_plan"] = {"peak_gb": round(p["memory"]["peak"] / 2**30, 2),
+                                  "estimated_min": round((p["estimated_total_s"] or 0) / 60, 1)}
+            break
+    for cells in range(n_cells, 0, -250):
+        p = plan_size(cells, measured)
+        if p["memory"]["peak"] <= max_gb * 2**30 and (p["estimated_total_s"] or 0) <= max_s:
+            out["n_cells"] = cells
+            out["cells_plan"] = {"peak_gb": round(p["memory"]["peak"] / 2**30, 2),
+                                 "estimated_min": round((p["estimated_total_s"] or 0) / 60, 1)}
+            break
+    return out
+
+
+# --------------------------------------------------------------------------- parent
+
+
+def graph_tool_times(graphs_path: Path, seed: int, limit_s: float) -> dict:
+    sys.path.insert(0, str(HERE))
+    from community_lfr import graph_tool_nested, graph_tool_version
+
+    version = graph_tool_version()
+    if version is None:
+        return {"graph_tool": None, "skipped": "graph-tool does not import under /usr/bin/python3"}
+    out = {"graph_tool": version, "components": []}
+    graphs = np.load(graphs_path)
+    for name in graphs.files:
+        w = graphs[name]
+        t0 = time.perf_counter()
+        try:
+            labels, fit_s, detail = graph_tool_nested(w, seed)
+        except subprocess.TimeoutExpired:
+            out["components"].append({"graph": name, "skipped": f"over {limit_s} s"})
+            continue
+        out["components"].append({"graph": name, "fit_time_s": round(fit_s, 2),
+                                  "wall_s": round(time.perf_counter() - t0, 2),
+                                  "n_groups_level0": int(np.unique(labels).size),
+                                  "groups_per_level": detail["groups_per_level"],
+                                  "n_edges": int(np.count_nonzero(np.triu(w, 1)))})
+    return out
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[500, 1000, 2000, 5000])
+    ap.add_argument("--graph-tool-size", type=int, default=2000)
+    ap.add_argument("--max-memory-gb", type=float, default=12.0,
+                    help="refuse a size whose memory plan exceeds this (GiB)")
+    ap.add_argument("--max-minutes", type=float, default=25.0, help="refuse a size estimated to run longer")
+    ap.add_argument("--out", default=str(RESULTS / "connectome_scale"))
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--folder", help=argparse.SUPPRESS)
+    ap.add_argument("--budget-gb", type=float, default=8.0, help=argparse.SUPPRESS)
+    ap.add_argument("--save-graphs", default="", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        return run_child(args)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    log = logging.getLogger("connectome_scale")
+    command = "python benchmarks/connectome_scale.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    rows, sizes_out, measured = [], [], []
+    gt = None
+    for n in args.sizes:
+        plan = plan_size(n, measured)
+        mem_gb = plan["memory"]["peak"] / 2**30
+        est = plan["estimated_total_s"]
+        log.info("%d cells: memory plan %.2f GiB, estimated %s", n, mem_gb,
+                 "unknown" if est is None else f"{est / 60:.1f} min")
+        record = {"n_cells": n, "plan_peak_gb": round(mem_gb, 3),
+                  "plan_steps_gb": {k: round(plan["memory"][k] / 2**30, 3) for k in plan["memory"]["steps"]},
+                  "estimated_min": None if est is None else round(est / 60, 1),
+                  "estimated_steps_s": {k: round(v, 1) for k, v in plan["estimated_s"].items()}}
+        if mem_gb > args.max_memory_gb or (est is not None and est > args.max_minutes * 60):
+            why = (f"memory plan {mem_gb:.1f} GiB > {args.max_memory_gb:g} GiB" if mem_gb > args.max_memory_gb
+                   else f"estimated {est / 60:.0f} min > {args.max_minutes:g} min")
+            record["refused"] = why
+            record["fits_with"] = fitting_settings(n, measured, args.max_memory_gb, args.max_minutes * 60)
+            log.info("%d cells refused before starting: %s; would fit with %s", n, why, record["fits_with"])
+            sizes_out.append(record)
+            continue
+        with tempfile.TemporaryDirectory(prefix=f"scale{n}_") as tmp:
+            t0 = time.perf_counter()
+            write_suite2p(Path(tmp) / "mouse", n, seed=args.seed)
+            record["generate_s"] = round(time.perf_counter() - t0, 1)
+            out = Path(tmp) / "child.json"
+            graphs = Path(tmp) / "graphs.npz" if n == args.graph_tool_size else None
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(n), "--folder",
+                   str(Path(tmp) / "mouse"), "--out", str(out), "--budget-gb", str(args.max_memory_gb)]
+            if graphs is not None:
+                cmd += ["--save-graphs", str(graphs)]
+            run = subprocess.run(cmd, env={**os.environ, "PYTHONPATH": str(ROOT)})
+            if run.returncode != 0:
+                record["failed"] = f"exit {run.returncode}"
+                sizes_out.append(record)
+                continue
+            child = json.loads(out.read_text())
+            if graphs is not None:
+                gt = graph_tool_times(graphs, args.seed, 3600)
+        for r in child["rows"]:
+            rows.append({**r, "plan_gb": record["plan_steps_gb"].get(r["step"])})
+        target = [r for r in child["rows"] if r["step"] in TARGET_STEPS]
+        record.update({k: v for k, v in child.items() if k != "rows"})
+        record["target_wall_s"] = round(sum(r["wall_s"] for r in target), 1)
+        record["target_peak_rss_gb"] = max(r["peak_rss_gb"] for r in target)
+        sizes_out.append(record)
+        entries = child["tensor_shape"][0] * child["tensor_shape"][2]
+        measured += [{"entries": entries, "step": r["step"], "wall_s": r["wall_s"]} for r in child["rows"]]
+        log.info("%d cells: target %.0f s, peak %.2f GiB", n, record["target_wall_s"], record["target_peak_rss_gb"])
+        _write(args.out, command, rows, sizes_out, gt)
+    _write(args.out, command, rows, sizes_out, gt)
+    return 0
+
+
+def _write(out, command, rows, sizes, gt):
+    import pandas as pd
+
+    import neurodyn
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(out.with_suffix(".csv"), pd.DataFrame(rows).to_csv(index=False))
+    meta = {"command": command, "env": "nice -n 5 env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1",
+            "cores": os.cpu_count(), "neurodyn": getattr(neurodyn, "__version__", ""),
+            "recording": {"rate_hz": RATE_HZ, "minutes": MINUTES, "groups": GROUPS, "animals": 1,
+                          "noncell_fraction": NONCELL_FRACTION},
+            "sizes": sizes, "graph_tool": gt}
+    write_atomic(out.with_suffix(".json"), json.dumps(meta, indent=1, default=float))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
