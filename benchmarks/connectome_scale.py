@@ -66,8 +66,9 @@ def write_suite2p(folder: Path, n_cells: int, *, n_groups: int = GROUPS, rate_hz
                   minutes: float = MINUTES, seed: int = 0) -> dict:
     """A suite2p ``plane0`` folder of ``n_cells`` cells in ``n_groups`` co-active groups.
 
-    Group ``g`` has events at 0.08 Hz (Poisson); each recruits each member with
-    probability 0.8 and a gamma amplitude.  Every cell also fires alone at 0.03 Hz.
+    Group ``g`` has events at up to 0.2 Hz (Poisson, the rate following the group's own
+    slow envelope); each recruits each member with probability 0.8 and a gamma
+    amplitude.  Every cell also fires alone at 0.03 Hz.
     Spikes go through a 1 s exponential calcium kernel; ``F = F0 (1 + c) + 0.7 Fneu +
     noise`` with ``F0`` uniform in [200, 600], ``Fneu`` a slow drift around 0.4 ``F0``
     and noise of SD 4 % of ``F0``.  ``NONCELL_FRACTION`` more ROIs, with
@@ -88,7 +89,13 @@ def write_suite2p(folder: Path, n_cells: int, *, n_groups: int = GROUPS, rate_hz
     decay = np.exp(-1.0 / (1.0 * rate_hz))
     f = np.empty((n_rois, n_time), dtype=np.float32)
     fneu = np.empty((n_rois, n_time), dtype=np.float32)
-    group_events = [np.flatnonzero(rng.random(n_time) < 0.08 / rate_hz) for _ in range(n_groups)]
+    # Each group's event rate follows its own slow envelope (about a minute), so the groups
+    # wax and wane at different times, as assemblies do.
+    from scipy.ndimage import gaussian_filter1d
+
+    envelope = gaussian_filter1d(rng.normal(size=(n_groups, n_time)), sigma=60 * rate_hz, axis=1)
+    envelope = 1.0 / (1.0 + np.exp(-4.0 * envelope / envelope.std()))
+    group_events = [np.flatnonzero(rng.random(n_time) < 0.2 * envelope[g] / rate_hz) for g in range(n_groups)]
     cell_rows = np.flatnonzero(is_cell)
     drift_t = np.linspace(0, 1, n_time)
     for start in range(0, n_rois, 256):  # a block of ROIs at a time keeps float64 temporaries small
@@ -173,6 +180,7 @@ def run_child(args) -> int:
                      "peak_rss_gb": round(peak / 2**30, 3), "start_rss_gb": round(start_rss / 2**30, 3)})
         logging.getLogger("connectome_scale").info("%d cells: %s %.1fs, peak RSS %.2f GiB", args.child, name,
                                                    wall, peak / 2**30)
+        write_atomic(Path(args.out), json.dumps({"rows": rows, **extra}))  # what is done survives a stop
         return out
 
     def read():
@@ -185,7 +193,19 @@ def run_child(args) -> int:
     aff = step("affinity", lambda: affinity_step(cohort, max_memory_gb=args.budget_gb))
     extra["tensor_shape"] = list(aff["affinity"].shape)
     del cohort
-    sweep = step("rank_sweep", lambda: rank_step(aff))
+    if args.one_replicate:
+        # Too long at the defaults: one replicate of the sweep (rank 1), timed, from which
+        # the parent estimates the whole sweep; the later steps take its model.
+        import warnings
+
+        extra["rank_sweep_run"] = "one replicate at rank 1 (the whole sweep is estimated)"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sweep = step("rank_sweep", lambda: rank_step(aff, rank={"ranks": (1,), "restarts": 1,
+                                                                    "max_rank": None}))
+    else:
+        extra["rank_sweep_run"] = "defaults"
+        sweep = step("rank_sweep", lambda: rank_step(aff))
     extra["rank"] = int(sweep.rank)
     extra["rank_warning"] = sweep.warning or ""
     extra["ranks_fitted"] = sorted({int(k[0]) for k in sweep.fits})
@@ -196,6 +216,15 @@ def run_child(args) -> int:
     model = state["model"]
     extra["background"] = np.asarray(model["background"].values, dtype=bool).tolist()
     del sweep
+    if args.save_graphs:
+        keep = ~np.asarray(model["background"].values, dtype=bool)
+        graphs = {}
+        for k in model["component"].values[keep].tolist():
+            w = component_graph(model, k)
+            graphs[f"component_{k}"] = (w / w.max() if w.max() > 0 else w).astype(np.float64)
+        np.savez(args.save_graphs + ".tmp.npz", **graphs)
+        os.replace(args.save_graphs + ".tmp.npz", args.save_graphs)
+        del graphs
     table = step("communities", lambda: community_step(model))
     n_comm = table.groupby("component")["n_communities"].first() if len(table) else {}
     extra["community_components"] = [{"component": k, "time_s": round(v, 2), "n_communities": int(n_comm[k])}
@@ -215,13 +244,6 @@ def run_child(args) -> int:
         return out
 
     extra["baselines"] = step("baselines", baselines)
-    if args.save_graphs:
-        keep = ~np.asarray(model["background"].values, dtype=bool)
-        graphs = {}
-        for k in model["component"].values[keep].tolist():
-            w = component_graph(model, k)
-            graphs[f"component_{k}"] = (w / w.max() if w.max() > 0 else w).astype(np.float64)
-        np.savez(args.save_graphs, **graphs)
     sampler.stop()
     extra["ru_maxrss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3)
     Path(args.out).write_text(json.dumps({"rows": rows, **extra}))
@@ -231,12 +253,30 @@ def run_child(args) -> int:
 # --------------------------------------------------------------------------- planning
 
 
+def _measured(sizes: list[dict]) -> list[dict]:
+    """Per-step wall times of the sizes run at the defaults, with their tensor entries."""
+    out = []
+    for rec in sizes:
+        if rec.get("rank_sweep_run") != "defaults" or "rows" not in rec:
+            continue
+        entries = rec["tensor_shape"][0] * rec["tensor_shape"][2]
+        out += [{"entries": entries, "step": r["step"], "wall_s": r["wall_s"]} for r in rec["rows"]]
+    return out
+
+
 def plan_size(n_cells: int, measured: list[dict], *, stride_s: float = 20.0, window_s: float = 40.0) -> dict:
-    """Memory plan and time estimate of one size, from sizes alone and the measured ones."""
+    """Memory plan and time estimate of one size, from sizes alone and the measured ones.
+
+    Each step's time is ``t₂ (E / E₂)^k`` with ``k`` fitted on the two largest measured
+    sizes (``E`` the tensor's entries); ``k`` is at least 1 for the rank sweep (each HALS
+    iteration reads the tensor) and the community step (its graphs have ``N²`` weights),
+    and at least 0.5 otherwise.
+    """
     from neurodyn.connectome.memory import chain_memory_plan
 
     n_time = int(round(MINUTES * 60 * RATE_HZ))
-    mem = chain_memory_plan(1, n_time, n_cells, sampling_rate_hz=RATE_HZ, window_s=window_s, stride_s=stride_s)
+    mem = chain_memory_plan(1, n_time, n_cells, sampling_rate_hz=RATE_HZ, window_s=window_s, stride_s=stride_s,
+                            n_rois=int(round((1 + NONCELL_FRACTION) * n_cells)))
     entries = mem["n_windows"] * mem["n_pairs"]
     est = {}
     by_size = {}
@@ -247,7 +287,8 @@ def plan_size(n_cells: int, measured: list[dict], *, stride_s: float = 20.0, win
         (e1, t1), (e2, t2) = (sizes[-2], by_size[sizes[-2]]), (sizes[-1], by_size[sizes[-1]])
         for s in TARGET_STEPS:
             if s in t1 and s in t2 and t1[s] > 0 and t2[s] > 0:
-                power = max(np.log(t2[s] / t1[s]) / np.log(e2 / e1), 1.0 if s == "rank_sweep" else 0.5)
+                floor = 1.0 if s in ("rank_sweep", "communities") else 0.5
+                power = max(np.log(t2[s] / t1[s]) / np.log(e2 / e1), floor)
                 est[s] = float(t2[s] * (entries / e2) ** power)
     return {"n_cells": n_cells, "stride_s": stride_s, "entries": entries, "memory": mem,
             "estimated_s": est, "estimated_total_s": float(sum(est.values())) if est else None}
@@ -256,14 +297,16 @@ def plan_size(n_cells: int, measured: list[dict], *, stride_s: float = 20.0, win
 def fitting_settings(n_cells: int, measured, max_gb: float, max_s: float) -> dict:
     """The smallest stride (s) and, at the default stride, the most cells whose plan fits."""
     out = {}
-    for stride in (20.0, 30.0, 40.0, 60.0, 80.0, 120.0):
+    for stride in (20.0, 30.0, 40.0, 60.0, 80.0, 120.0, 240.0):
         p = plan_size(n_cells, measured, stride_s=stride)
         if p["memory"]["peak"] <= max_gb * 2**30 and (p["estimated_total_s"] or 0) <= max_s:
             out["stride_s"] = stride
             out["stride_plan"] = {"peak_gb": round(p["memory"]["peak"] / 2**30, 2),
                                   "estimated_min": round((p["estimated_total_s"] or 0) / 60, 1)}
             break
-    for cells in range(n_cells, 0, -250):
+    else:
+        out["stride_s"] = None
+    for cells in range(n_cells, 0, -50):
         p = plan_size(cells, measured)
         if p["memory"]["peak"] <= max_gb * 2**30 and (p["estimated_total_s"] or 0) <= max_s:
             out["n_cells"] = cells
@@ -271,6 +314,20 @@ def fitting_settings(n_cells: int, measured, max_gb: float, max_s: float) -> dic
                                  "estimated_min": round((p["estimated_total_s"] or 0) / 60, 1)}
             break
     return out
+
+
+def estimate_sweep(rec: dict, sizes: list[dict]) -> float | None:
+    """The whole default sweep's time for a size run with one replicate: that replicate's
+    time per HALS iteration times the iterations the largest size run at the defaults
+    needed over its whole sweep."""
+    refs = [r for r in sizes if r.get("rank_sweep_run") == "defaults" and "fits" in r]
+    if not refs or "fits" not in rec:
+        return None
+    ref = max(refs, key=lambda r: r["n_cells"])
+    one = rec["fits"][0]
+    t_one = next(r["wall_s"] for r in rec["rows"] if r["step"] == "rank_sweep")
+    per_iter = t_one / max(one["n_iter_cv"] + one["n_iter_refit"], 1)
+    return float(per_iter * sum(f["n_iter_cv"] + f["n_iter_refit"] for f in ref["fits"]))
 
 
 # --------------------------------------------------------------------------- parent
@@ -307,6 +364,43 @@ def write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def run_size(n: int, args, record: dict, log) -> tuple[dict | None, dict | None]:
+    """Generate the folder, run the child on it (graph-tool beside it on the saved graphs)."""
+    gt = None
+    with tempfile.TemporaryDirectory(prefix=f"scale{n}_") as tmp:
+        t0 = time.perf_counter()
+        write_suite2p(Path(tmp) / "mouse", n, seed=args.seed)
+        record["generate_s"] = round(time.perf_counter() - t0, 1)
+        out = Path(tmp) / "child.json"
+        graphs = Path(tmp) / "graphs.npz" if n == args.graph_tool_size else None
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(n), "--folder",
+               str(Path(tmp) / "mouse"), "--out", str(out), "--budget-gb", str(args.max_memory_gb)]
+        if graphs is not None:
+            cmd += ["--save-graphs", str(graphs)]
+        if record.get("rank_sweep_run") != "defaults":
+            cmd += ["--one-replicate"]
+        child = subprocess.Popen(cmd, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        t0, gt_thread, gt_box = time.perf_counter(), None, {}
+        while child.poll() is None:
+            if graphs is not None and gt_thread is None and graphs.exists():
+                gt_thread = threading.Thread(target=lambda: gt_box.update(graph_tool_times(graphs, args.seed, 7200)))
+                gt_thread.start()
+            if time.perf_counter() - t0 > args.step_limit_minutes * 60:
+                child.kill()
+                record["stopped"] = f"stopped after {args.step_limit_minutes:g} min"
+                log.info("%d cells: %s", n, record["stopped"])
+                break
+            time.sleep(2.0)
+        child.wait()
+        if gt_thread is not None:
+            gt_thread.join()
+            gt = gt_box
+        if not out.exists():
+            record["failed"] = f"exit {child.returncode}, nothing written"
+            return None, gt
+        return json.loads(out.read_text()), gt
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[500, 1000, 2000, 5000])
@@ -314,21 +408,35 @@ def main(argv=None) -> int:
     ap.add_argument("--max-memory-gb", type=float, default=12.0,
                     help="refuse a size whose memory plan exceeds this (GiB)")
     ap.add_argument("--max-minutes", type=float, default=25.0, help="refuse a size estimated to run longer")
+    ap.add_argument("--one-replicate-above", type=int, default=None,
+                    help="sizes above this many cells run one replicate of the sweep and estimate the rest")
     ap.add_argument("--out", default=str(RESULTS / "connectome_scale"))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--folder", help=argparse.SUPPRESS)
     ap.add_argument("--budget-gb", type=float, default=8.0, help=argparse.SUPPRESS)
     ap.add_argument("--save-graphs", default="", help=argparse.SUPPRESS)
+    ap.add_argument("--one-replicate", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--step-limit-minutes", type=float, default=40.0,
+                    help="stop a size's run after this long (what is done is kept)")
+    ap.add_argument("--merge", action="store_true", help="keep the sizes of the results file not run now")
     args = ap.parse_args(argv)
     if args.child:
         return run_child(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     log = logging.getLogger("connectome_scale")
-    command = "python benchmarks/connectome_scale.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
-    rows, sizes_out, measured = [], [], []
-    gt = None
+    command = ("nice -n 5 env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/connectome_scale.py "
+               + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])))
+    sizes_out, gt, commands = [], None, []
+    json_path = Path(args.out).with_suffix(".json")
+    if args.merge and json_path.exists():
+        old = json.loads(json_path.read_text())
+        sizes_out = [r for r in old["sizes"] if r["n_cells"] not in args.sizes]
+        gt = old.get("graph_tool")
+        commands = old.get("commands", [])
+    commands = [c for c in commands if c != command] + [command]
     for n in args.sizes:
+        measured = _measured(sizes_out)
         plan = plan_size(n, measured)
         mem_gb = plan["memory"]["peak"] / 2**30
         est = plan["estimated_total_s"]
@@ -337,58 +445,65 @@ def main(argv=None) -> int:
         record = {"n_cells": n, "plan_peak_gb": round(mem_gb, 3),
                   "plan_steps_gb": {k: round(plan["memory"][k] / 2**30, 3) for k in plan["memory"]["steps"]},
                   "estimated_min": None if est is None else round(est / 60, 1),
-                  "estimated_steps_s": {k: round(v, 1) for k, v in plan["estimated_s"].items()}}
-        if mem_gb > args.max_memory_gb or (est is not None and est > args.max_minutes * 60):
+                  "estimated_steps_s": {k: round(v, 1) for k, v in plan["estimated_s"].items()},
+                  "rank_sweep_run": "defaults"}
+        limit = args.max_minutes * 60
+        over_time = est is not None and est > limit
+        if mem_gb > args.max_memory_gb or (over_time and est - plan["estimated_s"].get("rank_sweep", 0) > limit):
             why = (f"memory plan {mem_gb:.1f} GiB > {args.max_memory_gb:g} GiB" if mem_gb > args.max_memory_gb
-                   else f"estimated {est / 60:.0f} min > {args.max_minutes:g} min")
+                   else f"estimated {est / 60:.0f} min > {args.max_minutes:g} min, "
+                        f"{(est - plan['estimated_s'].get('rank_sweep', 0)) / 60:.0f} min without the rank sweep")
             record["refused"] = why
-            record["fits_with"] = fitting_settings(n, measured, args.max_memory_gb, args.max_minutes * 60)
+            record["fits_with"] = fitting_settings(n, measured, args.max_memory_gb, limit)
             log.info("%d cells refused before starting: %s; would fit with %s", n, why, record["fits_with"])
             sizes_out.append(record)
+            _write(args.out, commands, sizes_out, gt)
             continue
-        with tempfile.TemporaryDirectory(prefix=f"scale{n}_") as tmp:
-            t0 = time.perf_counter()
-            write_suite2p(Path(tmp) / "mouse", n, seed=args.seed)
-            record["generate_s"] = round(time.perf_counter() - t0, 1)
-            out = Path(tmp) / "child.json"
-            graphs = Path(tmp) / "graphs.npz" if n == args.graph_tool_size else None
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(n), "--folder",
-                   str(Path(tmp) / "mouse"), "--out", str(out), "--budget-gb", str(args.max_memory_gb)]
-            if graphs is not None:
-                cmd += ["--save-graphs", str(graphs)]
-            run = subprocess.run(cmd, env={**os.environ, "PYTHONPATH": str(ROOT)})
-            if run.returncode != 0:
-                record["failed"] = f"exit {run.returncode}"
-                sizes_out.append(record)
-                continue
-            child = json.loads(out.read_text())
-            if graphs is not None:
-                gt = graph_tool_times(graphs, args.seed, 3600)
-        for r in child["rows"]:
-            rows.append({**r, "plan_gb": record["plan_steps_gb"].get(r["step"])})
-        target = [r for r in child["rows"] if r["step"] in TARGET_STEPS]
-        record.update({k: v for k, v in child.items() if k != "rows"})
-        record["target_wall_s"] = round(sum(r["wall_s"] for r in target), 1)
-        record["target_peak_rss_gb"] = max(r["peak_rss_gb"] for r in target)
+        if over_time or (args.one_replicate_above is not None and n > args.one_replicate_above):
+            record["rank_sweep_run"] = "one replicate"
+        child, gt_now = run_size(n, args, record, log)
+        gt = gt_now if gt_now is not None else gt
+        if child is not None:
+            record.update(child)
+            target = [r for r in child["rows"] if r["step"] in TARGET_STEPS]
+            record["target_wall_s"] = round(sum(r["wall_s"] for r in target), 1)
+            record["target_peak_rss_gb"] = max(r["peak_rss_gb"] for r in target)
+            log.info("%d cells: %.0f s, peak %.2f GiB", n, record["target_wall_s"], record["target_peak_rss_gb"])
         sizes_out.append(record)
-        entries = child["tensor_shape"][0] * child["tensor_shape"][2]
-        measured += [{"entries": entries, "step": r["step"], "wall_s": r["wall_s"]} for r in child["rows"]]
-        log.info("%d cells: target %.0f s, peak %.2f GiB", n, record["target_wall_s"], record["target_peak_rss_gb"])
-        _write(args.out, command, rows, sizes_out, gt)
-    _write(args.out, command, rows, sizes_out, gt)
+        _write(args.out, commands, sizes_out, gt)
+    _write(args.out, commands, sizes_out, gt)
     return 0
 
 
-def _write(out, command, rows, sizes, gt):
+def _write(out, commands, sizes, gt):
+    """The CSV (one row per size and step, measured or estimated) and the JSON, atomically."""
     import pandas as pd
 
     import neurodyn
 
+    sizes = sorted(sizes, key=lambda r: r["n_cells"])
+    rows = []
+    for rec in sizes:
+        if rec.get("rank_sweep_run") == "one replicate":
+            sweep = estimate_sweep(rec, sizes)
+            rec["rank_sweep_estimated_s"] = None if sweep is None else round(sweep, 0)
+        for r in rec.get("rows", []):
+            row = {**r, "measured": True, "plan_gb": rec["plan_steps_gb"].get(r["step"]),
+                   "rank_sweep_run": rec.get("rank_sweep_run")}
+            rows.append(row)
+            if r["step"] == "rank_sweep" and rec.get("rank_sweep_estimated_s") is not None:
+                rows.append({**row, "step": "rank_sweep (whole, estimated)",
+                             "wall_s": rec["rank_sweep_estimated_s"], "peak_rss_gb": None, "start_rss_gb": None,
+                             "measured": False})
+        if "refused" in rec:
+            for step, secs in rec["estimated_steps_s"].items():
+                rows.append({"n_cells": rec["n_cells"], "step": step, "wall_s": secs, "peak_rss_gb": None,
+                             "measured": False, "plan_gb": rec["plan_steps_gb"].get(step),
+                             "rank_sweep_run": "refused: " + rec["refused"]})
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(out.with_suffix(".csv"), pd.DataFrame(rows).to_csv(index=False))
-    meta = {"command": command, "env": "nice -n 5 env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1",
-            "cores": os.cpu_count(), "neurodyn": getattr(neurodyn, "__version__", ""),
+    meta = {"commands": commands, "cores": os.cpu_count(), "neurodyn": getattr(neurodyn, "__version__", ""),
             "recording": {"rate_hz": RATE_HZ, "minutes": MINUTES, "groups": GROUPS, "animals": 1,
                           "noncell_fraction": NONCELL_FRACTION},
             "sizes": sizes, "graph_tool": gt}

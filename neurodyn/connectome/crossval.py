@@ -429,7 +429,8 @@ def rank_sweep(tensor, ranks: Sequence[int] = (1, 2, 3, 4, 5, 6), *, mask=None, 
     fits = {}
     kw = dict(mask=mask, guard=heldout_guard, max_iter=max_iter, tol=tol, n_inner=n_inner, signed=signed)
 
-    # One line per replicate fitted (each fit also logs its own HALS progress when long).
+    # One line per replicate fitted (each fit also logs its own HALS progress when long);
+    # the last replicate's line is the final one, so the bar is not closed.
     bar = Progress(len(ranks) * int(restarts), "rank sweep fits", every_s=0.0, min_s=SWEEP_QUIET_S, log=log)
 
     def fit_rank(rank: int, seeds) -> None:
@@ -452,7 +453,6 @@ def rank_sweep(tensor, ranks: Sequence[int] = (1, 2, 3, 4, 5, 6), *, mask=None, 
         log.info("rank sweep: the rank chosen is the largest tried; widening the sweep to rank %d", new)
         fit_rank(new, np.random.default_rng([extra_seed, new]).integers(2**32, size=int(restarts)))
         metrics, summary, rank = select()
-    bar.close()
     message = top_of_sweep_message(summary, setting="max_rank")
     summary["warning"] = message or ""
     if message:
