@@ -172,12 +172,13 @@ def run_child(args) -> int:
 
     def step(name, fn):
         start_rss = sampler.reset()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = fn()
         wall = time.perf_counter() - t0
         peak = max(sampler.peak, rss_bytes())
         rows.append({"n_cells": args.child, "step": name, "wall_s": round(wall, 2),
-                     "peak_rss_gb": round(peak / 2**30, 3), "start_rss_gb": round(start_rss / 2**30, 3)})
+                     "peak_rss_gb": round(peak / 2**30, 3), "start_rss_gb": round(start_rss / 2**30, 3),
+                     "cpu_s": round(time.process_time() - c0, 1), "load_avg_1min": round(os.getloadavg()[0], 2)})
         logging.getLogger("connectome_scale").info("%d cells: %s %.1fs, peak RSS %.2f GiB", args.child, name,
                                                    wall, peak / 2**30)
         write_atomic(Path(args.out), json.dumps({"rows": rows, **extra}))  # what is done survives a stop
@@ -510,5 +511,48 @@ def _write(out, commands, sizes, gt):
     write_atomic(out.with_suffix(".json"), json.dumps(meta, indent=1, default=float))
 
 
+def markdown_table(path: Path) -> str:
+    """The results file as the table of ``docs/connectome.md`` (Mouse scale)."""
+    meta = json.loads(Path(path).read_text())
+    head = ("| cells | tensor (W × P) | read | affinity | rank sweep | final NTF | communities | "
+            "target | peak RSS (plan) | rank |")
+    lines = [head, "|" + "---|" * head.count("|")[:-1] if False else "|" + "---|" * (head.count("|") - 1)]
+    for rec in meta["sizes"]:
+        n = rec["n_cells"]
+        if "refused" in rec:
+            est = rec.get("estimated_steps_s", {})
+            cells = [f"({est[s] / 60:.0f} min)" if s in est else "–" for s in TARGET_STEPS]
+            fits = rec.get("fits_with", {})
+            lines.append(f"| {n} | refused: {rec['refused']} | " + " | ".join(cells)
+                         + f" | ({rec['estimated_min']:.0f} min) | ({rec['plan_peak_gb']:.1f} GiB) | "
+                         + f"fits with stride_s={fits.get('stride_s')} or {fits.get('n_cells')} cells |")
+            continue
+        wall = {r["step"]: r["wall_s"] for r in rec.get("rows", [])}
+        shape = rec.get("tensor_shape", [0, 0, 0])
+
+        def fmt(step):
+            if step not in wall:
+                return "stopped" if rec.get("stopped") else "–"
+            v = wall[step]
+            return f"{v:.0f} s" if v < 120 else f"{v / 60:.1f} min"
+
+        sweep = fmt("rank_sweep")
+        if rec.get("rank_sweep_run") == "one replicate":
+            est = rec.get("rank_sweep_estimated_s")
+            sweep = f"{sweep} (1 replicate; whole ≈ {est / 60:.0f} min)" if est else f"{sweep} (1 replicate)"
+        total = rec.get("target_wall_s")
+        total_txt = "–" if total is None else (f"{total / 60:.1f} min" if rec.get("rank_sweep_run") == "defaults"
+                                                 else f"{total / 60:.1f} min with 1 replicate")
+        peak = rec.get("target_peak_rss_gb")
+        rank = rec.get("rank") if rec.get("rank_sweep_run") == "defaults" else "(1)"
+        lines.append(f"| {n} | {shape[0]} × {shape[2]} | {fmt('read')} | {fmt('affinity')} | {sweep} | "
+                     f"{fmt('final_ntf')} | {fmt('communities')} | {total_txt} | "
+                     f"{'–' if peak is None else f'{peak:.2f}'} GiB ({rec['plan_peak_gb']:.2f}) | {rank} |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--table"]:
+        print(markdown_table(Path(sys.argv[2]) if len(sys.argv) > 2 else RESULTS / "connectome_scale.json"))
+        sys.exit(0)
     sys.exit(main())

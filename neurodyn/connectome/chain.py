@@ -27,6 +27,7 @@ import xarray as xr
 
 from neurodyn.connectome.communities import component_communities
 from neurodyn.connectome.crossval import RankSweepResult, affinity_arrays, heldout_design, rank_sweep
+from neurodyn.connectome.memory import chain_memory_plan, check_chain_memory
 from neurodyn.connectome.ntf import is_signed, ntf_to_dataset
 from neurodyn.connectome.tensor import affinity_tensor
 from neurodyn.errors import InvalidInputError
@@ -133,6 +134,30 @@ def _subset(ntf: xr.Dataset, keep: np.ndarray) -> xr.Dataset:
     return ntf.isel(component=np.flatnonzero(keep))
 
 
+def plan_chain(cohort: xr.Dataset, *, affinity: Mapping | None = None, rank: Mapping | None = None) -> dict:
+    """:func:`~neurodyn.connectome.memory.chain_memory_plan` of :func:`connectome` on
+    ``cohort`` with these settings (from sizes alone; nothing is computed)."""
+    import inspect
+
+    from neurodyn.connectome.crossval import rank_sweep as _sweep
+
+    aff_kw = {k: v.default for k, v in inspect.signature(affinity_tensor).parameters.items()
+              if v.default is not inspect.Parameter.empty}
+    aff_kw.update(dict(affinity or {}))
+    rank_kw = {k: v.default for k, v in inspect.signature(_sweep).parameters.items()
+               if v.default is not inspect.Parameter.empty}
+    rank_kw.update(dict(rank or {}))
+    n_animals, n_time, n_neurons = (int(v) for v in cohort["traces"].shape)
+    top = max([int(r) for r in rank_kw["ranks"]] + ([int(rank_kw["max_rank"])] if rank_kw["max_rank"] else []))
+    names = max((len(str(v)) for v in cohort["neuron"].values), default=1)
+    masked = n_animals > 1 or bool(np.isnan(np.asarray(cohort["traces"].values[:, :1])).any()) \
+        or "present" in cohort and not bool(np.asarray(cohort["present"].values).all())
+    return chain_memory_plan(n_animals, n_time, n_neurons, sampling_rate_hz=float(cohort.attrs["sampling_rate_hz"]),
+                             window_s=float(aff_kw["window_s"]), stride_s=float(aff_kw["stride_s"]), max_rank=top,
+                             restarts=int(rank_kw["restarts"]), dtype=aff_kw["dtype"], masked=masked,
+                             name_length=names)
+
+
 def affinity_step(cohort: xr.Dataset, *, affinity: Mapping | None = None, max_memory_gb: float = 8.0) -> xr.Dataset:
     """Step 1 of :func:`connectome`: the affinity tensor at the library's defaults."""
     return affinity_tensor(cohort, max_memory_gb=max_memory_gb, **dict(affinity or {}))
@@ -219,7 +244,9 @@ def connectome(cohort: xr.Dataset, *, affinity: Mapping | None = None, rank: Map
     background_spread : float
         Least pair spread of a background component (:func:`background_components`).
     max_memory_gb : float
-        Budget of the affinity tensor.
+        Budget of the whole chain: refused before anything is computed when
+        :func:`plan_chain` exceeds it (the error names a stride or a number of neurons
+        that would fit), and the affinity tensor's own guard.
     random_state : int
         Seeds the held-out sets, the starts and the community search.
 
@@ -227,6 +254,7 @@ def connectome(cohort: xr.Dataset, *, affinity: Mapping | None = None, rank: Map
     -------
     ConnectomeResult
     """
+    check_chain_memory(plan_chain(cohort, affinity=affinity, rank=rank), max_memory_gb)
     aff = affinity_step(cohort, affinity=affinity, max_memory_gb=max_memory_gb)
     sweep = rank_step(aff, rank=rank, ntf=ntf, random_state=random_state)
     model = model_step(sweep, aff, background_spread=background_spread)

@@ -376,6 +376,10 @@ def chain_memory_plan(n_animals: int, n_time: int, n_neurons: int, *, sampling_r
     for k in plan["steps"]:
         plan[k] = int(plan[k] + INTERPRETER_BYTES)
     plan["peak"] = int(HEADROOM * max(plan[k] for k in plan["steps"]))
+    plan["settings"] = {"n_animals": a, "n_time": t, "n_neurons": n, "sampling_rate_hz": float(sampling_rate_hz),
+                        "window_s": float(window_s), "stride_s": float(stride_s), "max_rank": r,
+                        "restarts": int(restarts), "dtype": np.dtype(dtype).name, "masked": bool(masked),
+                        "name_length": int(name_length), "n_rois": rois}
     return plan
 
 
@@ -390,9 +394,49 @@ def check_chain_memory(plan: dict, max_memory_gb: float) -> dict:
         raise InvalidInputError(f"{max_memory_gb!r}; expected a positive number of GiB", field="max_memory_gb")
     worst = max(plan["steps"], key=plan.get)
     if plan["peak"] > budget * GIB:
+        fits = ""
+        if "settings" in plan:
+            hint = chain_fitting_settings(plan["settings"], budget)
+            fits = "; it fits with " + " or ".join(
+                f"{k}={v}" for k, v in hint.items() if v is not None) if any(
+                v is not None for v in hint.values()) else ""
         raise MemoryBudgetError(
             f"the connectome chain needs {plan['peak'] / GIB:.2f} GiB at its '{worst}' step "
             f"({plan['n_windows']} windows × {plan['n_pairs']} pairs; tensor {plan['tensor'] / GIB:.2f} GiB) "
-            f"> budget {budget:g} GiB; raise stride_s, use fewer neurons, or raise max_memory_gb",
+            f"> budget {budget:g} GiB{fits}; raise stride_s, use fewer neurons, or raise max_memory_gb",
             field="max_memory_gb")
     return plan
+
+
+#: Strides (s) :func:`chain_fitting_settings` tries, smallest first.
+CANDIDATE_STRIDES_S = (20.0, 30.0, 40.0, 60.0, 80.0, 120.0, 240.0)
+
+
+def chain_fitting_settings(settings: dict, max_memory_gb: float) -> dict:
+    """Settings under which :func:`chain_memory_plan` of ``settings`` (its keywords) fits
+    ``max_memory_gb``: the smallest stride of :data:`CANDIDATE_STRIDES_S` at or above the
+    one asked for (``stride_s``), and the most neurons at the asked stride (``n_neurons``),
+    each None when nothing fits."""
+    budget = float(max_memory_gb) * GIB
+    kw = dict(settings)
+    out = {"stride_s": None, "n_neurons": None}
+    for stride in CANDIDATE_STRIDES_S:
+        if stride < kw.get("stride_s", 20.0):
+            continue
+        try:
+            plan = chain_memory_plan(**{**kw, "stride_s": stride})
+        except InvalidInputError:  # the window no longer fits the recording
+            break
+        if plan["peak"] <= budget:
+            out["stride_s"] = stride
+            break
+    lo, hi = 2, int(kw["n_neurons"])
+    if chain_memory_plan(**{**kw, "n_neurons": lo})["peak"] <= budget:
+        while lo < hi:  # the peak grows with the number of neurons
+            mid = (lo + hi + 1) // 2
+            if chain_memory_plan(**{**kw, "n_neurons": mid})["peak"] <= budget:
+                lo = mid
+            else:
+                hi = mid - 1
+        out["n_neurons"] = lo
+    return out
