@@ -217,3 +217,25 @@ def test_chain_plan_refuses_the_mouse_size_that_does_not_fit():
     assert big["affinity"] >= big["tensor"] + big["entries"]
     old = connectome_memory_plan(1, 12000, 5000, sampling_rate_hz=10.0, window_s=40.0, stride_s=20.0)
     assert big["affinity"] < old["affinity"] + 2 * big["n_pairs"] * 64 + GIB
+
+
+def test_connectome_refuses_before_starting_and_names_what_fits(monkeypatch):
+    from neurodyn.connectome import chain
+    from neurodyn.connectome.chain import connectome, plan_chain
+    from neurodyn.connectome.memory import chain_fitting_settings
+
+    cohort = _cohort(n_animals=1, n_time=3000, n_neurons=900, gaps=False)
+    plan = plan_chain(cohort)
+    budget = 0.95 * plan["peak"] / GIB
+    called = []
+    monkeypatch.setattr(chain, "affinity_step", lambda *a, **k: called.append(1))
+    with pytest.raises(MemoryBudgetError, match="it fits with") as info:
+        connectome(cohort, max_memory_gb=budget)
+    assert not called  # refused before the first step
+    hint = chain_fitting_settings(plan["settings"], budget)
+    assert f"n_neurons={hint['n_neurons']}" in str(info.value)
+    fits = chain_memory_plan(**{**plan["settings"], "n_neurons": hint["n_neurons"]})
+    over = chain_memory_plan(**{**plan["settings"], "n_neurons": hint["n_neurons"] + 1})
+    assert fits["peak"] <= budget * GIB < over["peak"]
+    if hint["stride_s"] is not None:
+        assert chain_memory_plan(**{**plan["settings"], "stride_s": hint["stride_s"]})["peak"] <= budget * GIB
