@@ -421,6 +421,8 @@ def main(argv=None) -> int:
     ap.add_argument("--step-limit-minutes", type=float, default=40.0,
                     help="stop a size's run after this long (what is done is kept)")
     ap.add_argument("--merge", action="store_true", help="keep the sizes of the results file not run now")
+    ap.add_argument("--merge-from", nargs="*", default=[],
+                    help="results files (.json) of other runs whose sizes join --out (then nothing is run)")
     args = ap.parse_args(argv)
     if args.child:
         return run_child(args)
@@ -435,6 +437,15 @@ def main(argv=None) -> int:
         sizes_out = [r for r in old["sizes"] if r["n_cells"] not in args.sizes]
         gt = old.get("graph_tool")
         commands = old.get("commands", [])
+    if args.merge_from:
+        for other in args.merge_from:
+            meta = json.loads(Path(other).read_text())
+            ran = {r["n_cells"] for r in meta["sizes"]}
+            sizes_out = [r for r in sizes_out if r["n_cells"] not in ran] + meta["sizes"]
+            commands += [c for c in meta.get("commands", []) if c not in commands]
+            gt = meta.get("graph_tool") or gt
+        _write(args.out, commands, sizes_out, gt)
+        return 0
     commands = [c for c in commands if c != command] + [command]
     for n in args.sizes:
         measured = _measured(sizes_out)
