@@ -161,6 +161,10 @@ class RssSampler:
 
 def run_child(args) -> int:
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # The machine is shared: a step that outgrows the limit fails with MemoryError here
+    # rather than pushing others out of memory.
+    limit = int(args.address_limit_gb * 2**30)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from neurodyn.connectome.chain import affinity_step, community_step, model_step, rank_step
     from neurodyn.connectome.communities import component_communities, component_graph, leiden_available
     from neurodyn.data.cohort import build_cohort
@@ -173,7 +177,14 @@ def run_child(args) -> int:
     def step(name, fn):
         start_rss = sampler.reset()
         t0, c0 = time.perf_counter(), time.process_time()
-        out = fn()
+        try:
+            out = fn()
+        except MemoryError as exc:
+            extra["failed_step"] = {"step": name, "error": f"MemoryError: {exc}"[:300],
+                                    "after_s": round(time.perf_counter() - t0, 1),
+                                    "peak_rss_gb": round(sampler.peak / 2**30, 3)}
+            write_atomic(Path(args.out), json.dumps({"rows": rows, **extra}))
+            raise
         wall = time.perf_counter() - t0
         peak = max(sampler.peak, rss_bytes())
         rows.append({"n_cells": args.child, "step": name, "wall_s": round(wall, 2),
@@ -380,6 +391,7 @@ def run_size(n: int, args, record: dict, log) -> tuple[dict | None, dict | None]
             cmd += ["--save-graphs", str(graphs)]
         if record.get("rank_sweep_run") != "defaults":
             cmd += ["--one-replicate"]
+        cmd += ["--address-limit-gb", str(args.address_limit_gb)]
         child = subprocess.Popen(cmd, env={**os.environ, "PYTHONPATH": str(ROOT)})
         t0, gt_thread, gt_box = time.perf_counter(), None, {}
         while child.poll() is None:
@@ -418,6 +430,8 @@ def main(argv=None) -> int:
     ap.add_argument("--budget-gb", type=float, default=8.0, help=argparse.SUPPRESS)
     ap.add_argument("--save-graphs", default="", help=argparse.SUPPRESS)
     ap.add_argument("--one-replicate", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--address-limit-gb", type=float, default=14.0,
+                    help="address-space limit of each size's process (GiB)")
     ap.add_argument("--step-limit-minutes", type=float, default=40.0,
                     help="stop a size's run after this long (what is done is kept)")
     ap.add_argument("--merge", action="store_true", help="keep the sizes of the results file not run now")
