@@ -5,6 +5,7 @@ import sys
 
 import pandas as pd
 
+from neurodyn.connectome.chain import community_step
 from neurodyn.connectome.communities import compare_methods, component_communities, leiden_available
 from neurodyn.io import read_netcdf, write_csv
 
@@ -31,7 +32,8 @@ if ntf.sizes["component"] == 0:
     write_csv(pd.DataFrame(columns=["component"]), snakemake.output.methods)
     sys.exit(0)
 sbm = {key: value for key, value in cfg.items() if key != "baselines"}  # component_communities keywords
-tables = {"sbm": component_communities(ntf, method="sbm", random_state=random_state, **sbm)}
+# one component at a time, with a progress line every 30 s while a search runs
+tables = {"sbm": community_step(ntf, method="sbm", random_state=random_state, **sbm)}
 for method in cfg["baselines"]:
     if method == "leiden" and not leiden_available():
         logging.warning("leidenalg is not installed; skipping the Leiden baseline")
