@@ -272,14 +272,15 @@ def _measured(sizes: list[dict]) -> list[dict]:
         if rec.get("rank_sweep_run") != "defaults" or "rows" not in rec:
             continue
         entries = rec["tensor_shape"][0] * rec["tensor_shape"][2]
-        out += [{"entries": entries, "step": r["step"], "wall_s": r["wall_s"]} for r in rec["rows"]]
+        out += [{"entries": entries, "step": r["step"], "wall_s": r.get("cpu_s", r["wall_s"])} for r in rec["rows"]]
     return out
 
 
 def plan_size(n_cells: int, measured: list[dict], *, stride_s: float = 20.0, window_s: float = 40.0) -> dict:
     """Memory plan and time estimate of one size, from sizes alone and the measured ones.
 
-    Each step's time is ``t₂ (E / E₂)^k`` with ``k`` fitted on the two largest measured
+    Each step's time (CPU seconds: one thread, so the wall time of an idle machine) is
+    ``t₂ (E / E₂)^k`` with ``k`` fitted on the two largest measured
     sizes (``E`` the tensor's entries); ``k`` is at least 1 for the rank sweep (each HALS
     iteration reads the tensor) and the community step (its graphs have ``N²`` weights),
     and at least 0.5 otherwise.
@@ -330,14 +331,15 @@ def fitting_settings(n_cells: int, measured, max_gb: float, max_s: float) -> dic
 
 def estimate_sweep(rec: dict, sizes: list[dict]) -> float | None:
     """The whole default sweep's time for a size run with one replicate: that replicate's
-    time per HALS iteration times the iterations the largest size run at the defaults
-    needed over its whole sweep."""
+    CPU time per HALS iteration times the iterations the largest size run at the defaults
+    needed over its whole sweep (one thread, so CPU time is the wall time of an idle
+    machine)."""
     refs = [r for r in sizes if r.get("rank_sweep_run") == "defaults" and "fits" in r]
     if not refs or "fits" not in rec:
         return None
     ref = max(refs, key=lambda r: r["n_cells"])
     one = rec["fits"][0]
-    t_one = next(r["wall_s"] for r in rec["rows"] if r["step"] == "rank_sweep")
+    t_one = next(r.get("cpu_s", r["wall_s"]) for r in rec["rows"] if r["step"] == "rank_sweep")
     per_iter = t_one / max(one["n_iter_cv"] + one["n_iter_refit"], 1)
     return float(per_iter * sum(f["n_iter_cv"] + f["n_iter_refit"] for f in ref["fits"]))
 
@@ -345,9 +347,39 @@ def estimate_sweep(rec: dict, sizes: list[dict]) -> float | None:
 # --------------------------------------------------------------------------- parent
 
 
+def graph_tool_fit(w: np.ndarray, seed: int, limit_s: float) -> dict:
+    """graph-tool's nested SBM on one graph (``graph_tool_nested_sbm.py`` under the system
+    interpreter, as ``community_lfr.py`` runs it), with the process's CPU time."""
+    sys.path.insert(0, str(HERE))
+    from community_lfr import GRAPH_TOOL_SCRIPT, SYSTEM_PYTHON
+
+    i, j = np.nonzero(np.triu(w, 1))
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "graph.npz", Path(tmp) / "out.npz"
+        np.savez(src, edges=np.stack([i, j], 1), weights=w[i, j], n_nodes=w.shape[0])
+        env = {**os.environ, "PYTHONPATH": "", "OMP_NUM_THREADS": "1"}
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([SYSTEM_PYTHON, str(GRAPH_TOOL_SCRIPT), str(src), str(dst), str(seed)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        timer = threading.Timer(limit_s, proc.kill)
+        timer.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0:
+            return {"skipped": f"exit {proc.returncode} after {wall:.0f} s", "n_edges": int(i.size)}
+        out = np.load(dst, allow_pickle=False)
+        return {"fit_time_s": round(float(out["time_s"]), 2), "wall_s": round(wall, 2),
+                "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+                "n_groups_level0": int(np.unique(out["labels"]).size),
+                "groups_per_level": out["groups_per_level"].tolist(), "n_edges": int(i.size),
+                "load_avg_1min": round(os.getloadavg()[0], 2)}
+
+
 def graph_tool_times(graphs_path: Path, seed: int, limit_s: float) -> dict:
     sys.path.insert(0, str(HERE))
-    from community_lfr import graph_tool_nested, graph_tool_version
+    from community_lfr import graph_tool_version
 
     version = graph_tool_version()
     if version is None:
@@ -355,18 +387,8 @@ def graph_tool_times(graphs_path: Path, seed: int, limit_s: float) -> dict:
     out = {"graph_tool": version, "components": []}
     graphs = np.load(graphs_path)
     for name in graphs.files:
-        w = graphs[name]
-        t0 = time.perf_counter()
-        try:
-            labels, fit_s, detail = graph_tool_nested(w, seed)
-        except subprocess.TimeoutExpired:
-            out["components"].append({"graph": name, "skipped": f"over {limit_s} s"})
-            continue
-        out["components"].append({"graph": name, "fit_time_s": round(fit_s, 2),
-                                  "wall_s": round(time.perf_counter() - t0, 2),
-                                  "n_groups_level0": int(np.unique(labels).size),
-                                  "groups_per_level": detail["groups_per_level"],
-                                  "n_edges": int(np.count_nonzero(np.triu(w, 1)))})
+        out["components"].append({"graph": name, "n_nodes": int(graphs[name].shape[0]),
+                                  **graph_tool_fit(graphs[name], seed, limit_s)})
     return out
 
 
@@ -437,6 +459,8 @@ def main(argv=None) -> int:
     ap.add_argument("--merge", action="store_true", help="keep the sizes of the results file not run now")
     ap.add_argument("--merge-from", nargs="*", default=[],
                     help="results files (.json) of other runs whose sizes join --out (then nothing is run)")
+    ap.add_argument("--graph-tool-on", default="",
+                    help="time graph-tool on the graphs of this .npz (saved by a size's run) into --out's JSON")
     args = ap.parse_args(argv)
     if args.child:
         return run_child(args)
@@ -451,6 +475,12 @@ def main(argv=None) -> int:
         sizes_out = [r for r in old["sizes"] if r["n_cells"] not in args.sizes]
         gt = old.get("graph_tool")
         commands = old.get("commands", [])
+    if args.graph_tool_on:
+        meta = json.loads(json_path.read_text())
+        gt = graph_tool_times(Path(args.graph_tool_on), args.seed, 7200)
+        gt["size"] = args.graph_tool_size
+        _write(args.out, commands + [command], meta["sizes"], gt)
+        return 0
     if args.merge_from:
         for other in args.merge_from:
             meta = json.loads(Path(other).read_text())
