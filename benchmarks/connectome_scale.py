@@ -479,7 +479,7 @@ def main(argv=None) -> int:
         meta = json.loads(json_path.read_text())
         gt = graph_tool_times(Path(args.graph_tool_on), args.seed, 7200)
         gt["size"] = args.graph_tool_size
-        _write(args.out, commands + [command], meta["sizes"], gt)
+        _write(args.out, [c for c in meta.get("commands", []) if c != command] + [command], meta["sizes"], gt)
         return 0
     if args.merge_from:
         for other in args.merge_from:
