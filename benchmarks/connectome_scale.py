@@ -266,13 +266,20 @@ def run_child(args) -> int:
 
 
 def _measured(sizes: list[dict]) -> list[dict]:
-    """Per-step wall times of the sizes run at the defaults, with their tensor entries."""
+    """Per-step CPU times of the sizes run, with their tensor entries; for a size run with
+    one replicate, the rank sweep's time is its estimate (:func:`estimate_sweep`)."""
     out = []
     for rec in sizes:
-        if rec.get("rank_sweep_run") != "defaults" or "rows" not in rec:
+        if "rows" not in rec or "tensor_shape" not in rec:
             continue
         entries = rec["tensor_shape"][0] * rec["tensor_shape"][2]
-        out += [{"entries": entries, "step": r["step"], "wall_s": r.get("cpu_s", r["wall_s"])} for r in rec["rows"]]
+        for r in rec["rows"]:
+            secs = r.get("cpu_s", r["wall_s"])
+            if r["step"] == "rank_sweep" and rec.get("rank_sweep_run") != "defaults":
+                secs = estimate_sweep(rec, sizes)
+                if secs is None:
+                    continue
+            out.append({"entries": entries, "step": r["step"], "wall_s": secs})
     return out
 
 
