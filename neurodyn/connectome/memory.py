@@ -75,8 +75,17 @@ AFFINITY_PAIR_VECTORS = 8
 AFFINITY_FRAME_BUFFERS = 4
 #: Bytes per character of a NumPy unicode string (the ``pair_i``/``pair_j`` coordinates).
 UNICODE_CHAR = 4
-#: Resident memory of an interpreter after importing the connectome branch.
-INTERPRETER_BYTES = 256 * MIB
+#: Resident memory of an interpreter after importing the connectome branch and the heap
+#: that earlier steps leave behind (170 MiB after the imports, 1.29 GiB resident against
+#: 1.10 GiB counted after the final NTF at 2000 cells in ``benchmarks/connectome_scale.py``).
+INTERPRETER_BYTES = 384 * MIB
+#: Float64 ``T·N`` buffers of reading a suite2p plane: the corrected fluorescence, the
+#: baseline's filled copy and result, ΔF/F and the Recording's copy (56 bytes per cell and
+#: frame measured at 2000 cells).
+READ_FRAME_BUFFERS = 6
+#: What the nested SBM's search holds beyond its graph, measured, not derived
+#: (``benchmarks/connectome_scale.py``: 0.45 GiB at 500 nodes, 0.66 GiB at 2000 nodes).
+COMMUNITY_WORKSPACE_BYTES = 768 * MIB
 
 
 def ntf_memory(shape, rank: int, *, dtype: Any = np.float32, mask: str | None = "full") -> dict[str, int]:
@@ -332,8 +341,8 @@ def chain_memory_plan(n_animals: int, n_time: int, n_neurons: int, *, sampling_r
 
     Steps (``E = W·A·P`` entries, ``s`` the tensor's item size):
 
-    - ``read``: a suite2p plane's ``F`` and ``Fneu`` (float32, ``n_rois`` ROIs), their float64
-      corrected copy, the running baseline and ΔF/F (float64 ``T·N`` each), the cohort.
+    - ``read``: a suite2p plane's ``F`` and ``Fneu`` (float32, ``n_rois`` ROIs),
+      :data:`READ_FRAME_BUFFERS` float64 ``T·N`` buffers, the cohort.
     - ``affinity``: :func:`tensor_stages`' ``affinity`` (with ``n_time``) and the name
       coordinates.
     - ``rank_sweep``: the affinity Dataset, one replicate of :func:`ntf_memory` (a full
@@ -341,7 +350,7 @@ def chain_memory_plan(n_animals: int, n_time: int, n_neurons: int, *, sampling_r
       training; the observed-entry mask too when ``masked``), the bool held-out set being
       scored and the sweep's held-out sets at one bit per entry.
     - ``final_ntf`` and ``communities``: the affinity Dataset, the factors, and a few
-      ``N·N`` float64 graphs.
+      ``N·N`` float64 graphs plus :data:`COMMUNITY_WORKSPACE_BYTES` for the search.
 
     Every step adds :data:`INTERPRETER_BYTES`.  Returns ``n_windows``, ``n_pairs``,
     ``entries``, ``tensor``, ``steps`` (the step names), one key per step and ``peak`` (the
@@ -363,12 +372,12 @@ def chain_memory_plan(n_animals: int, n_time: int, n_neurons: int, *, sampling_r
     names = 2 * p * UNICODE_CHAR * int(name_length)
     held_dataset = tensor + entries + names
     cohort = a * t * n * 4
-    read = a * (2 * rois * t * 4 + 4 * t * n * 8) + cohort
+    read = a * (2 * rois * t * 4 + READ_FRAME_BUFFERS * t * n * 8) + cohort
     affinity = tensor_stages(w, a, n, dtype=dtype, rank=r, n_time=t, masked=True)["affinity"] + names
     fit = ntf_memory((w, a, p), r, dtype=dtype, mask="full")["peak"] - tensor  # the tensor is the Dataset's
     rank_sweep = held_dataset + fit + entries * (1 + (1 if masked else 0)) + int(restarts) * -(-entries // 8)
     factors = (w + a + p) * r * 8
-    graphs = 6 * n * n * 8 + 2 * p * 8
+    graphs = 6 * n * n * 8 + 2 * p * 8 + COMMUNITY_WORKSPACE_BYTES
     plan = {"n_windows": w, "n_pairs": p, "entries": entries, "tensor": tensor,
             "steps": ("read", "affinity", "rank_sweep", "final_ntf", "communities"),
             "read": read, "affinity": affinity, "rank_sweep": rank_sweep,
