@@ -547,7 +547,7 @@ def _write(out, commands, sizes, gt):
     sizes = sorted(sizes, key=lambda r: r["n_cells"])
     rows = []
     for rec in sizes:
-        if rec.get("rank_sweep_run") == "one replicate":
+        if str(rec.get("rank_sweep_run", "")).startswith("one replicate"):
             sweep = estimate_sweep(rec, sizes)
             rec["rank_sweep_estimated_s"] = None if sweep is None else round(sweep, 0)
         for r in rec.get("rows", []):
@@ -599,7 +599,7 @@ def markdown_table(path: Path) -> str:
             return f"{v:.0f} s" if v < 120 else f"{v / 60:.1f} min"
 
         sweep = fmt("rank_sweep")
-        if rec.get("rank_sweep_run") == "one replicate":
+        if str(rec.get("rank_sweep_run", "")).startswith("one replicate"):
             est = rec.get("rank_sweep_estimated_s")
             sweep = f"{sweep} (1 replicate; whole ≈ {est / 60:.0f} min)" if est else f"{sweep} (1 replicate)"
         total = rec.get("target_wall_s")
