@@ -279,7 +279,7 @@ def _measured(sizes: list[dict]) -> list[dict]:
                 secs = estimate_sweep(rec, sizes)
                 if secs is None:
                     continue
-            out.append({"entries": entries, "step": r["step"], "wall_s": secs})
+            out.append({"entries": entries, "pairs": rec["tensor_shape"][2], "step": r["step"], "wall_s": secs})
     return out
 
 
@@ -299,17 +299,18 @@ def plan_size(n_cells: int, measured: list[dict], *, stride_s: float = 20.0, win
                             n_rois=int(round((1 + NONCELL_FRACTION) * n_cells)))
     entries = mem["n_windows"] * mem["n_pairs"]
     est = {}
-    by_size = {}
-    for row in measured:
-        by_size.setdefault(row["entries"], {})[row["step"]] = row["wall_s"]
-    sizes = sorted(by_size)
-    if len(sizes) >= 2:
-        (e1, t1), (e2, t2) = (sizes[-2], by_size[sizes[-2]]), (sizes[-1], by_size[sizes[-1]])
-        for s in TARGET_STEPS:
-            if s in t1 and s in t2 and t1[s] > 0 and t2[s] > 0:
+    for s in TARGET_STEPS:
+        # the affinity and the sweep scale with the tensor's entries; the other steps do
+        # not depend on the windows, so they scale with the pairs
+        key = "entries" if s in ("affinity", "rank_sweep") else "pairs"
+        size = entries if key == "entries" else mem["n_pairs"]
+        points = sorted({row[key]: row["wall_s"] for row in measured if row["step"] == s}.items())
+        if len(points) >= 2:
+            (e1, t1), (e2, t2) = points[-2], points[-1]
+            if t1 > 0 and t2 > 0:
                 floor = 1.0 if s in ("rank_sweep", "communities") else 0.5
-                power = max(np.log(t2[s] / t1[s]) / np.log(e2 / e1), floor)
-                est[s] = float(t2[s] * (entries / e2) ** power)
+                power = max(np.log(t2 / t1) / np.log(e2 / e1), floor)
+                est[s] = float(t2 * (size / e2) ** power)
     return {"n_cells": n_cells, "stride_s": stride_s, "entries": entries, "memory": mem,
             "estimated_s": est, "estimated_total_s": float(sum(est.values())) if est else None}
 
@@ -479,7 +480,7 @@ def main(argv=None) -> int:
     json_path = Path(args.out).with_suffix(".json")
     if args.merge and json_path.exists():
         old = json.loads(json_path.read_text())
-        sizes_out = [r for r in old["sizes"] if r["n_cells"] not in args.sizes]
+        sizes_out = [r for r in old["sizes"] if args.merge_from or args.graph_tool_on or r["n_cells"] not in args.sizes]
         gt = old.get("graph_tool")
         commands = old.get("commands", [])
     if args.graph_tool_on:
@@ -511,6 +512,16 @@ def main(argv=None) -> int:
                   "estimated_steps_s": {k: round(v, 1) for k, v in plan["estimated_s"].items()},
                   "rank_sweep_run": "defaults"}
         limit = args.max_minutes * 60
+        largest = max((r["n_cells"] for r in sizes_out if "rows" in r), default=0)
+        if est is None and largest and n > 2 * largest:
+            # No time estimate (fewer than two sizes measured) this far beyond what was run:
+            # refuse rather than start blind.
+            record["refused"] = f"no time estimate from the sizes run (largest {largest} cells)"
+            record["fits_with"] = {}
+            log.info("%d cells refused before starting: %s", n, record["refused"])
+            sizes_out.append(record)
+            _write(args.out, commands, sizes_out, gt)
+            continue
         over_time = est is not None and est > limit
         if mem_gb > args.max_memory_gb or (over_time and est - plan["estimated_s"].get("rank_sweep", 0) > limit):
             why = (f"memory plan {mem_gb:.1f} GiB > {args.max_memory_gb:g} GiB" if mem_gb > args.max_memory_gb
@@ -547,6 +558,10 @@ def _write(out, commands, sizes, gt):
     sizes = sorted(sizes, key=lambda r: r["n_cells"])
     rows = []
     for rec in sizes:
+        # the plan as the current memory model counts it (the model was calibrated on these runs)
+        plan = plan_size(rec["n_cells"], [])["memory"]
+        rec["plan_peak_gb"] = round(plan["peak"] / 2**30, 3)
+        rec["plan_steps_gb"] = {k: round(plan[k] / 2**30, 3) for k in plan["steps"]}
         if str(rec.get("rank_sweep_run", "")).startswith("one replicate"):
             sweep = estimate_sweep(rec, sizes)
             rec["rank_sweep_estimated_s"] = None if sweep is None else round(sweep, 0)
@@ -586,25 +601,29 @@ def markdown_table(path: Path) -> str:
             cells = [f"({est[s] / 60:.0f} min)" if s in est else "–" for s in TARGET_STEPS]
             fits = rec.get("fits_with", {})
             lines.append(f"| {n} | refused: {rec['refused']} | " + " | ".join(cells)
-                         + f" | ({rec['estimated_min']:.0f} min) | ({rec['plan_peak_gb']:.1f} GiB) | "
+                         + f" | ({rec['estimated_min']:.0f} min CPU) | ({rec['plan_peak_gb']:.1f} GiB) | "
                          + f"fits with stride_s={fits.get('stride_s')} or {fits.get('n_cells')} cells |")
             continue
-        wall = {r["step"]: r["wall_s"] for r in rec.get("rows", [])}
+        wall = {r["step"]: r.get("cpu_s") if r.get("cpu_s") is not None else r["wall_s"]
+                for r in rec.get("rows", [])}
+        unit = " CPU" if any(r.get("cpu_s") is not None for r in rec.get("rows", [])) else " wall"
         shape = rec.get("tensor_shape", [0, 0, 0])
 
         def fmt(step):
             if step not in wall:
                 return "stopped" if rec.get("stopped") else "–"
             v = wall[step]
-            return f"{v:.0f} s" if v < 120 else f"{v / 60:.1f} min"
+            return (f"{v:.0f} s" if v < 120 else f"{v / 60:.1f} min") + unit
 
         sweep = fmt("rank_sweep")
         if str(rec.get("rank_sweep_run", "")).startswith("one replicate"):
             est = rec.get("rank_sweep_estimated_s")
             sweep = f"{sweep} (1 replicate; whole ≈ {est / 60:.0f} min)" if est else f"{sweep} (1 replicate)"
-        total = rec.get("target_wall_s")
-        total_txt = "–" if total is None else (f"{total / 60:.1f} min" if rec.get("rank_sweep_run") == "defaults"
-                                                 else f"{total / 60:.1f} min with 1 replicate")
+        total = sum(v for k, v in wall.items() if k in TARGET_STEPS) if wall else None
+        if str(rec.get("rank_sweep_run", "")).startswith("one replicate") and rec.get("rank_sweep_estimated_s"):
+            total = total - wall.get("rank_sweep", 0) + rec["rank_sweep_estimated_s"]
+        total_txt = "–" if total is None else (f"{total / 60:.1f} min" + unit if rec.get("rank_sweep_run") == "defaults"
+                                                 else f"≈ {total / 60:.0f} min{unit} (sweep estimated)")
         peak = rec.get("target_peak_rss_gb")
         rank = rec.get("rank") if rec.get("rank_sweep_run") == "defaults" else "(1)"
         lines.append(f"| {n} | {shape[0]} × {shape[2]} | {fmt('read')} | {fmt('affinity')} | {sweep} | "
