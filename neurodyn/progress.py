@@ -26,11 +26,17 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import IO, Any
 
 logger = logging.getLogger("neurodyn.progress")
 #: Seconds between the lines of the long workflow steps (each logs at least every 30 s).
 STEP_EVERY_S = 25.0
+
+
+def _now() -> float:
+    """The default clock (looked up at every call, so tests can replace it)."""
+    return time.perf_counter()
 
 
 def format_duration(seconds: float) -> str:
@@ -47,7 +53,8 @@ class Progress:
     """Report ``done / total`` with rate, elapsed time and the latest metrics."""
 
     def __init__(self, total: int | None, desc: str = "", *, every_s: float = 10.0, min_s: float = 1.0,
-                 stream: IO[str] | None = None, enabled: bool = True, width: int = 24, heartbeat: bool = False):
+                 stream: IO[str] | None = None, enabled: bool = True, width: int = 24, heartbeat: bool = False,
+                 clock: Callable[[], float] | None = None, log: logging.Logger | None = None):
         self.total = total
         self.desc = desc
         self.every_s = float(every_s)
@@ -58,7 +65,9 @@ class Progress:
         self.width = width
         self.done = 0
         self.metrics: dict[str, Any] = {}
-        self.start = time.perf_counter()
+        self.clock = clock if clock is not None else _now
+        self.log = log if log is not None else logger
+        self.start = self.clock()
         self._last = self.start
         try:
             self.interactive = bool(self.stream.isatty())
@@ -73,10 +82,10 @@ class Progress:
 
     def _beat(self) -> None:
         while not self._stop.wait(min(self.every_s, 1.0) if self.every_s > 0 else 0.05):
-            now = time.perf_counter()
+            now = self.clock()
             with self._lock:
                 if self.enabled and now - self.start >= self.min_s and now - self._last >= self.every_s:
-                    logger.info(self._text())
+                    self.log.info(self._text())
                     self._last = now
                     self._shown = True
 
@@ -91,11 +100,11 @@ class Progress:
         (None without a total or before the first item)."""
         if not self.total or self.done <= 0:
             return None
-        elapsed = time.perf_counter() - self.start
+        elapsed = self.clock() - self.start
         return elapsed / self.done * max(0, self.total - self.done)
 
     def _text(self) -> str:
-        elapsed = time.perf_counter() - self.start
+        elapsed = self.clock() - self.start
         rate = self.done / elapsed if elapsed > 0 else 0.0
         metrics = " ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.metrics.items())
         if self.total:
@@ -119,7 +128,7 @@ class Progress:
         self.metrics.update(metrics)
         if not self.enabled:
             return
-        now = time.perf_counter()
+        now = self.clock()
         if now - self.start < self.min_s:
             return
         if self.interactive:
@@ -131,7 +140,7 @@ class Progress:
         else:
             with self._lock:
                 if now - self._last >= self.every_s:
-                    logger.info(self._text())
+                    self.log.info(self._text())
                     self._last = now
                     self._shown = True
 
@@ -143,10 +152,57 @@ class Progress:
         if not self.enabled:
             return
         self.enabled = False
-        if not self._shown and time.perf_counter() - self.start < self.min_s:
+        if not self._shown and self.clock() - self.start < self.min_s:
             return
         if self.interactive:
             self.stream.write("\r" + self._text() + "\n")
             self.stream.flush()
         else:
-            logger.info(self._text())
+            self.log.info(self._text())
+
+
+class Heartbeat:
+    """Log that a call without progress hooks is still running, every ``every_s`` seconds.
+
+    For a step that gives no progress of its own (a community search on one graph), a
+    daemon thread logs ``desc``, the elapsed time and, when ``expected_s`` is given (say
+    from the previous items of the same loop), the estimated time left.  Nothing is
+    logged when the call ends within ``every_s``.
+
+    >>> with Heartbeat("communities: component 2/5", expected_s=40.0):   # doctest: +SKIP
+    ...     fit_one_graph()
+    """
+
+    def __init__(self, desc: str, *, every_s: float = 30.0, expected_s: float | None = None,
+                 log: logging.Logger | None = None, clock: Callable[[], float] | None = None):
+        self.desc = desc
+        self.every_s = float(every_s)
+        self.expected_s = expected_s
+        self.log = log if log is not None else logger
+        self.clock = clock if clock is not None else _now
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.beats = 0
+
+    def message(self) -> str:
+        elapsed = self.clock() - self.start
+        text = f"{self.desc}: running for {elapsed:.0f}s"
+        if self.expected_s is not None:
+            text += f", ~{max(self.expected_s - elapsed, 0.0):.0f}s left (estimate)"
+        return text
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            self.beats += 1
+            self.log.info(self.message())
+
+    def __enter__(self) -> Heartbeat:
+        self.start = self.clock()
+        self._thread = threading.Thread(target=self._run, name="neurodyn-heartbeat", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()

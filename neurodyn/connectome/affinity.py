@@ -40,7 +40,7 @@ fraction of each window's frames where both neurons are tracked, from which
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
@@ -131,12 +131,32 @@ def _need_two_frames(windows: np.ndarray, method: str) -> None:
         raise InvalidInputError(f"the {method} affinity needs windows of at least 2 frames", field="window_s")
 
 
+def window_coverage(traces: np.ndarray, windows: np.ndarray) -> Iterator[np.ndarray]:
+    """:func:`pair_coverage` one window at a time: yields ``(N, N)`` float64 per window."""
+    valid = tracked_frames(traces)
+    v = valid.astype(np.float64)
+    n = v.shape[1]
+
+    def gen():
+        for a, b in windows:
+            if valid[a:b].all():
+                # Every frame tracked: the fraction is exactly 1 (as v.T @ v / (b − a) gives).
+                yield np.ones((n, n))
+            else:
+                yield v[a:b].T @ v[a:b] / (b - a)
+
+    return gen()
+
+
 def pair_coverage(traces: np.ndarray, windows: np.ndarray) -> np.ndarray:
     """Fraction ``(n_windows, N, N)`` of each window's frames where both neurons are tracked."""
-    v = tracked_frames(traces).astype(np.float64)
-    out = np.empty((len(windows), v.shape[1], v.shape[1]))
-    for w, (a, b) in enumerate(windows):
-        out[w] = v[a:b].T @ v[a:b] / (b - a)
+    return _stack(window_coverage(traces, windows), len(windows), np.shape(traces)[1])
+
+
+def _stack(per_window: Iterator[np.ndarray], n_windows: int, n: int) -> np.ndarray:
+    out = np.empty((n_windows, n, n))
+    for w, mat in enumerate(per_window):
+        out[w] = mat
     return out
 
 
@@ -146,6 +166,53 @@ def _check_chance(chance: str, saturation) -> None:
     if chance == "independent" and saturation is not None:
         raise InvalidInputError("the independence chance level has a closed form only without saturation; "
                                 "set saturation to null or chance to 'none'", field="chance")
+
+
+def _window_sums(x: np.ndarray, v: np.ndarray | None, full: bool) -> np.ndarray:
+    """``x.T @ v`` for one window: ``[i, j] = Σ_t x_i(t)`` over the frames where ``j`` is
+    tracked.  With every frame tracked (``full``) it is the column sums, broadcast: one
+    pass instead of a GEMM (equal up to summation order)."""
+    if full:
+        return np.broadcast_to(x.sum(axis=0)[:, None], (x.shape[1], x.shape[1]))
+    return x.T @ v
+
+
+def differential_windows(traces: np.ndarray, sampling_rate_hz: float, windows: np.ndarray, *,
+                         smooth_s: float = 1.0, saturation: float | None = None,
+                         chance: str = "none") -> Iterator[np.ndarray]:
+    """:func:`differential_affinity` one window at a time: yields ``(N, N)`` float64 per
+    window, so a caller keeps only what it needs of each (the tensor's pairs, in its dtype)."""
+    _check_saturation(saturation)
+    _check_chance(chance, saturation)
+    g = robust_derivative(traces, sampling_rate_hz, smooth_s)
+    valid = ~np.isnan(g)
+    np.copyto(g, 0.0, where=~valid)
+    n = g.shape[1]
+
+    def gen():
+        # The parts of ĝ are formed per window (as cheap as reading the window), so only ĝ
+        # and its tracked mask are held for the whole recording.
+        for a, b in windows:
+            full = bool(valid[a:b].all())
+            v = None if full else valid[a:b].astype(np.float64)
+            gp, gm = np.maximum(g[a:b], 0.0), np.maximum(-g[a:b], 0.0)
+            count = np.full((n, n), float(b - a)) if full else v.T @ v
+            if saturation is None:
+                total = gp.T @ gp + gm.T @ gm
+            else:
+                # Untracked frames hold ĝ = 0, so their products are 0 and add nothing.
+                prod = np.maximum(g[a:b, :, None] * g[a:b, None, :], 0.0)
+                total = (saturation * np.tanh(prod / saturation)).sum(axis=0)
+            out = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+            if chance == "independent":
+                inv = np.divide(1.0, count, out=np.zeros_like(count), where=count > 0)
+                mp = _window_sums(gp, v, full) * inv  # [i, j]: mean of ĝ_i⁺ where j is tracked too
+                mm = _window_sums(gm, v, full) * inv
+                out -= mp * mp.T
+                out -= mm * mm.T
+            yield out
+
+    return gen()
 
 
 def differential_affinity(traces: np.ndarray, sampling_rate_hz: float, windows: np.ndarray, *,
@@ -164,30 +231,49 @@ def differential_affinity(traces: np.ndarray, sampling_rate_hz: float, windows: 
     of the positive and negative parts), signed, about 0 for independent neurons.  It uses no other pair, so
     co-activation shared by all pairs stays.
     """
+    gen = differential_windows(traces, sampling_rate_hz, windows, smooth_s=smooth_s, saturation=saturation,
+                               chance=chance)
+    return _stack(gen, len(windows), np.shape(traces)[1])
+
+
+def windowed_cosine_windows(traces: np.ndarray, sampling_rate_hz: float, windows: np.ndarray, *,
+                            smooth_s: float = 1.0, saturation: float | None = None,
+                            chance: str = "none") -> Iterator[np.ndarray]:
+    """:func:`windowed_cosine_affinity` one window at a time: yields ``(N, N)`` float64."""
     _check_saturation(saturation)
-    _check_chance(chance, saturation)
+    _check_chance(chance, None)  # saturation acts on ĝ first, so the chance level stays exact
+    _need_two_frames(windows, "windowed_cosine")
     g = robust_derivative(traces, sampling_rate_hz, smooth_s)
     valid = ~np.isnan(g)
-    g = np.where(valid, g, 0.0)
-    v = valid.astype(np.float64)
-    n = g.shape[1]
-    out = np.empty((len(windows), n, n))
-    gp, gm = np.maximum(g, 0.0), np.maximum(-g, 0.0)
-    for w, (a, b) in enumerate(windows):
-        count = v[a:b].T @ v[a:b]
-        if saturation is None:
-            total = gp[a:b].T @ gp[a:b] + gm[a:b].T @ gm[a:b]
-        else:
-            # Untracked frames hold ĝ = 0, so their products are 0 and add nothing.
-            prod = np.maximum(g[a:b, :, None] * g[a:b, None, :], 0.0)
-            total = (saturation * np.tanh(prod / saturation)).sum(axis=0)
-        out[w] = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
-        if chance == "independent":
-            inv = np.divide(1.0, count, out=np.zeros_like(count), where=count > 0)
-            mp = gp[a:b].T @ v[a:b] * inv  # [i, j]: mean of ĝ_i⁺ over the frames where j is tracked too
-            mm = gm[a:b].T @ v[a:b] * inv
-            out[w] = out[w] - mp * mp.T - mm * mm.T
-    return out
+    np.copyto(g, 0.0, where=~valid)
+    if saturation is not None:
+        g = saturation * np.tanh(g / saturation)
+
+    def gen():
+        # The parts of ĝ are formed per window (as cheap as reading the window), so only ĝ
+        # and its tracked mask are held for the whole recording.
+        for a, b in windows:
+            full = bool(valid[a:b].all())
+            v = None if full else valid[a:b].astype(np.float64)
+            gp, gm = np.maximum(g[a:b], 0.0), np.maximum(-g[a:b], 0.0)
+            prod = gp.T @ gp
+            prod += gm.T @ gm
+            energy = _window_sums(g[a:b] ** 2, v, full)  # [i, j]: Σ_t ĝ_i² where j is tracked too
+            denom = np.sqrt(energy * energy.T)
+            del energy
+            if chance == "independent":
+                count = np.full(prod.shape, float(b - a)) if full else v.T @ v
+                sp = _window_sums(gp, v, full)  # [i, j]: Σ ĝ_i⁺ where j is tracked too
+                sm = _window_sums(gm, v, full)
+                expected = sp * sp.T
+                expected += sm * sm.T
+                np.divide(expected, count, out=expected, where=count > 0)
+                expected[~(count > 0)] = 0.0
+                prod -= expected
+                del expected, count
+            yield np.divide(prod, denom, out=np.zeros_like(prod), where=denom > 0)
+
+    return gen()
 
 
 def windowed_cosine_affinity(traces: np.ndarray, sampling_rate_hz: float, windows: np.ndarray, *,
@@ -208,30 +294,38 @@ def windowed_cosine_affinity(traces: np.ndarray, sampling_rate_hz: float, window
     units, signed (about 0 for independent neurons, so their noise averages out rather than
     leaving a positive floor a clip at 0 would).
     """
-    _check_saturation(saturation)
-    _check_chance(chance, None)  # saturation acts on ĝ first, so the chance level stays exact
-    _need_two_frames(windows, "windowed_cosine")
-    g = robust_derivative(traces, sampling_rate_hz, smooth_s)
-    valid = ~np.isnan(g)
-    g = np.where(valid, g, 0.0)
-    if saturation is not None:
-        g = saturation * np.tanh(g / saturation)
+    gen = windowed_cosine_windows(traces, sampling_rate_hz, windows, smooth_s=smooth_s, saturation=saturation,
+                                  chance=chance)
+    return _stack(gen, len(windows), np.shape(traces)[1])
+
+
+def correlation_windows(traces: np.ndarray, sampling_rate_hz: float, windows: np.ndarray) -> Iterator[np.ndarray]:
+    """:func:`correlation_affinity` one window at a time: yields ``(N, N)`` float64."""
+    _need_two_frames(windows, "correlation")
+    x = np.asarray(traces, dtype=np.float64)
+    valid = tracked_frames(x)
     v = valid.astype(np.float64)
-    n = g.shape[1]
-    out = np.empty((len(windows), n, n))
-    gp, gm, g2 = np.maximum(g, 0.0), np.maximum(-g, 0.0), g**2
-    for w, (a, b) in enumerate(windows):
-        prod = gp[a:b].T @ gp[a:b] + gm[a:b].T @ gm[a:b]
-        energy = g2[a:b].T @ v[a:b]  # [i, j]: Σ_t ĝ_i² over the frames where j is tracked too
-        denom = np.sqrt(energy * energy.T)
-        if chance == "independent":
-            count = v[a:b].T @ v[a:b]
-            sp = gp[a:b].T @ v[a:b]  # [i, j]: Σ ĝ_i⁺ over the frames where j is tracked too
-            sm = gm[a:b].T @ v[a:b]
-            expected = np.divide(sp * sp.T + sm * sm.T, count, out=np.zeros_like(prod), where=count > 0)
-            prod = prod - expected
-        out[w] = np.divide(prod, denom, out=np.zeros_like(prod), where=denom > 0)
-    return out
+    n = x.shape[1]
+
+    def gen():
+        for a, b in windows:
+            vw = v[a:b]
+            cnt = vw.sum(axis=0)
+            seg = np.where(valid[a:b], x[a:b], 0.0)
+            mean = np.divide(seg.sum(axis=0), cnt, out=np.zeros(n), where=cnt > 0)
+            seg = np.where(valid[a:b], seg - mean, 0.0)  # centred per neuron, so sums are small
+            count = vw.T @ vw
+            sx = seg.T @ vw                # [i, j]: Σ x_i over the frames where j is tracked too
+            sxx = (seg**2).T @ vw
+            sxy = seg.T @ seg
+            inv = np.divide(1.0, count, out=np.zeros_like(count), where=count > 0)
+            cov = sxy - sx * sx.T * inv
+            var = np.maximum(sxx - sx**2 * inv, 0.0)
+            denom = np.sqrt(var * var.T)
+            ok = (denom > 1e-12 * (np.sqrt(sxx * sxx.T) + 1e-300)) & (count > 1)
+            yield np.maximum(np.divide(cov, denom, out=np.zeros_like(cov), where=ok), 0.0)
+
+    return gen()
 
 
 def correlation_affinity(traces: np.ndarray, sampling_rate_hz: float, windows: np.ndarray) -> np.ndarray:
@@ -240,29 +334,7 @@ def correlation_affinity(traces: np.ndarray, sampling_rate_hz: float, windows: n
     Over the frames of the window where both neurons are tracked (pairwise complete);
     neurons constant there have correlation 0.
     """
-    _need_two_frames(windows, "correlation")
-    x = np.asarray(traces, dtype=np.float64)
-    valid = tracked_frames(x)
-    v = valid.astype(np.float64)
-    n = x.shape[1]
-    out = np.empty((len(windows), n, n))
-    for w, (a, b) in enumerate(windows):
-        vw = v[a:b]
-        cnt = vw.sum(axis=0)
-        seg = np.where(valid[a:b], x[a:b], 0.0)
-        mean = np.divide(seg.sum(axis=0), cnt, out=np.zeros(n), where=cnt > 0)
-        seg = np.where(valid[a:b], seg - mean, 0.0)  # centred per neuron, so sums are small
-        count = vw.T @ vw
-        sx = seg.T @ vw                # [i, j]: Σ x_i over the frames where j is tracked too
-        sxx = (seg**2).T @ vw
-        sxy = seg.T @ seg
-        inv = np.divide(1.0, count, out=np.zeros_like(count), where=count > 0)
-        cov = sxy - sx * sx.T * inv
-        var = np.maximum(sxx - sx**2 * inv, 0.0)
-        denom = np.sqrt(var * var.T)
-        ok = (denom > 1e-12 * (np.sqrt(sxx * sxx.T) + 1e-300)) & (count > 1)
-        out[w] = np.maximum(np.divide(cov, denom, out=np.zeros_like(cov), where=ok), 0.0)
-    return out
+    return _stack(correlation_windows(traces, sampling_rate_hz, windows), len(windows), np.shape(traces)[1])
 
 
 AFFINITIES: dict[str, Callable[..., np.ndarray]] = {
@@ -285,3 +357,28 @@ def windowed_affinity(traces: np.ndarray, sampling_rate_hz: float, windows: np.n
     if traces.ndim != 2:
         raise InvalidInputError(f"expected (time, neuron) traces, got shape {traces.shape}", field="traces")
     return AFFINITIES[method](traces, sampling_rate_hz, windows, **params)
+
+
+#: The per-window form of each affinity (same keywords as :data:`AFFINITIES`).
+WINDOW_AFFINITIES: dict[str, Callable[..., Iterator[np.ndarray]]] = {
+    "differential": differential_windows,
+    "windowed_cosine": windowed_cosine_windows,
+    "correlation": correlation_windows,
+}
+
+
+def window_affinities(traces: np.ndarray, sampling_rate_hz: float, windows: np.ndarray,
+                      method: str = "differential", **params) -> Iterator[np.ndarray]:
+    """:func:`windowed_affinity` one window at a time: an iterator of ``(N, N)`` float64
+    matrices, one per row of ``windows``, equal to the slices of :func:`windowed_affinity`.
+
+    Only one window's matrices are alive at once, so a caller that keeps the pairs it needs
+    (in its own dtype) never holds the ``(n_windows, N, N)`` float64 stack.
+    """
+    if method not in WINDOW_AFFINITIES:
+        raise InvalidInputError(f"unknown affinity {method!r}; expected one of {sorted(WINDOW_AFFINITIES)}",
+                                field="affinity")
+    traces = np.asarray(traces, dtype=np.float64)
+    if traces.ndim != 2:
+        raise InvalidInputError(f"expected (time, neuron) traces, got shape {traces.shape}", field="traces")
+    return WINDOW_AFFINITIES[method](traces, sampling_rate_hz, windows, **params)

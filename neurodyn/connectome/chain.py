@@ -16,6 +16,8 @@ it does not count as a community component.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -25,9 +27,13 @@ import xarray as xr
 
 from neurodyn.connectome.communities import DEFAULT_METHOD, component_communities
 from neurodyn.connectome.crossval import RankSweepResult, affinity_arrays, heldout_design, rank_sweep
+from neurodyn.connectome.memory import chain_memory_plan, check_chain_memory
 from neurodyn.connectome.ntf import is_signed, ntf_to_dataset
 from neurodyn.connectome.tensor import affinity_tensor
 from neurodyn.errors import InvalidInputError
+from neurodyn.progress import Heartbeat
+
+log = logging.getLogger("neurodyn.connectome")
 
 #: Least pair spread (:func:`pair_spread`) of a background component.
 BACKGROUND_SPREAD = 0.5
@@ -128,6 +134,87 @@ def _subset(ntf: xr.Dataset, keep: np.ndarray) -> xr.Dataset:
     return ntf.isel(component=np.flatnonzero(keep))
 
 
+def plan_chain(cohort: xr.Dataset, *, affinity: Mapping | None = None, rank: Mapping | None = None) -> dict:
+    """:func:`~neurodyn.connectome.memory.chain_memory_plan` of :func:`connectome` on
+    ``cohort`` with these settings (from sizes alone; nothing is computed)."""
+    import inspect
+
+    from neurodyn.connectome.crossval import rank_sweep as _sweep
+
+    aff_kw = {k: v.default for k, v in inspect.signature(affinity_tensor).parameters.items()
+              if v.default is not inspect.Parameter.empty}
+    aff_kw.update(dict(affinity or {}))
+    rank_kw = {k: v.default for k, v in inspect.signature(_sweep).parameters.items()
+               if v.default is not inspect.Parameter.empty}
+    rank_kw.update(dict(rank or {}))
+    n_animals, n_time, n_neurons = (int(v) for v in cohort["traces"].shape)
+    top = max([int(r) for r in rank_kw["ranks"]] + ([int(rank_kw["max_rank"])] if rank_kw["max_rank"] else []))
+    names = max((len(str(v)) for v in cohort["neuron"].values), default=1)
+    masked = n_animals > 1 or bool(np.isnan(np.asarray(cohort["traces"].values[:, :1])).any()) \
+        or "present" in cohort and not bool(np.asarray(cohort["present"].values).all())
+    return chain_memory_plan(n_animals, n_time, n_neurons, sampling_rate_hz=float(cohort.attrs["sampling_rate_hz"]),
+                             window_s=float(aff_kw["window_s"]), stride_s=float(aff_kw["stride_s"]), max_rank=top,
+                             restarts=int(rank_kw["restarts"]), dtype=aff_kw["dtype"], masked=masked,
+                             name_length=names)
+
+
+def affinity_step(cohort: xr.Dataset, *, affinity: Mapping | None = None, max_memory_gb: float = 8.0) -> xr.Dataset:
+    """Step 1 of :func:`connectome`: the affinity tensor at the library's defaults."""
+    return affinity_tensor(cohort, max_memory_gb=max_memory_gb, **dict(affinity or {}))
+
+
+def rank_step(aff: xr.Dataset, *, rank: Mapping | None = None, ntf: Mapping | None = None,
+              random_state: int = 0) -> RankSweepResult:
+    """Step 2 of :func:`connectome`: the cross-validated rank sweep of an affinity tensor
+    (held-out design from its windows; no mask when every entry is observed)."""
+    x, observed = affinity_arrays(aff)
+    mask = None if observed.all() else observed
+    del observed
+    rank_kw = {**heldout_design(aff.attrs["window_s"], aff.attrs["stride_s"]), **dict(rank or {})}
+    rank_kw.setdefault("signed", is_signed(aff))
+    return rank_sweep(x, mask=mask, random_state=random_state, **rank_kw, **dict(ntf or {}))
+
+
+def model_step(sweep: RankSweepResult, aff: xr.Dataset, *,
+               background_spread: float = BACKGROUND_SPREAD) -> xr.Dataset:
+    """Step 3 of :func:`connectome`: the final model (the refit of the best replicate of the
+    chosen rank) as a Dataset, its background components flagged."""
+    return flag_background(ntf_to_dataset(sweep.model, aff), background_spread)
+
+
+def community_step(model: xr.Dataset, *, method: str = DEFAULT_METHOD, random_state: int = 0,
+                   every_s: float = 30.0, **kwargs) -> pd.DataFrame:
+    """Step 4 of :func:`connectome`: communities of the non-background components of
+    ``model`` (:func:`~neurodyn.connectome.communities.component_communities`, one component
+    at a time, so that a long search logs where it is and how long the rest should take).
+
+    ``kwargs`` go to ``component_communities`` (``weight_model``; with ``method="sbm"`` also ``model``, ``max_blocks``).
+    Same table as one ``component_communities`` call on the kept components; its
+    ``attrs["time_s"]`` gives each component's wall time.
+    """
+    keep = ~np.asarray(model["background"].values, dtype=bool) if "background" in model else \
+        np.ones(model.sizes["component"], dtype=bool)
+    local = _subset(model, keep)
+    components = local["component"].values.tolist()
+    if not components:
+        return pd.DataFrame(columns=["component", "neuron", "community", "strength", "method"])
+    tables, took = [], []
+    for i, k in enumerate(components):
+        expected = float(np.mean(took)) if took else None
+        desc = f"communities ({method}): component {k}, {i + 1} of {len(components)}"
+        t0 = time.perf_counter()
+        with Heartbeat(desc, every_s=every_s, expected_s=expected, log=log):
+            tables.append(component_communities(local.isel(component=[i]), method=method,
+                                                random_state=random_state, **kwargs))
+        took.append(time.perf_counter() - t0)
+        left = float(np.mean(took)) * (len(components) - i - 1)
+        if sum(took) >= every_s or i + 1 == len(components) and sum(took) >= 1.0:
+            log.info("%s done in %.0fs; ~%.0fs left", desc, took[-1], left)
+    table = pd.concat(tables, ignore_index=True)
+    table.attrs["time_s"] = dict(zip((int(k) for k in components), took))
+    return table
+
+
 def connectome(cohort: xr.Dataset, *, affinity: Mapping | None = None, rank: Mapping | None = None,
                ntf: Mapping | None = None, communities: Mapping | None = None,
                baselines: Sequence[str] = ("louvain", "leiden"), background_spread: float = BACKGROUND_SPREAD,
@@ -157,7 +244,9 @@ def connectome(cohort: xr.Dataset, *, affinity: Mapping | None = None, rank: Map
     background_spread : float
         Least pair spread of a background component (:func:`background_components`).
     max_memory_gb : float
-        Budget of the affinity tensor.
+        Budget of the whole chain: refused before anything is computed when
+        :func:`plan_chain` exceeds it (the error names a stride or a number of neurons
+        that would fit), and the affinity tensor's own guard.
     random_state : int
         Seeds the held-out sets, the starts and the community search.
 
@@ -165,19 +254,14 @@ def connectome(cohort: xr.Dataset, *, affinity: Mapping | None = None, rank: Map
     -------
     ConnectomeResult
     """
-    aff = affinity_tensor(cohort, max_memory_gb=max_memory_gb, **dict(affinity or {}))
-    x, observed = affinity_arrays(aff)
-    rank_kw = {**heldout_design(aff.attrs["window_s"], aff.attrs["stride_s"]), **dict(rank or {})}
-    rank_kw.setdefault("signed", is_signed(aff))
-    sweep = rank_sweep(x, mask=None if observed.all() else observed, random_state=random_state,
-                       **rank_kw, **dict(ntf or {}))
-    model = flag_background(ntf_to_dataset(sweep.model, aff), background_spread)
+    check_chain_memory(plan_chain(cohort, affinity=affinity, rank=rank), max_memory_gb)
+    aff = affinity_step(cohort, affinity=affinity, max_memory_gb=max_memory_gb)
+    sweep = rank_step(aff, rank=rank, ntf=ntf, random_state=random_state)
+    model = model_step(sweep, aff, background_spread=background_spread)
     keep = ~np.asarray(model["background"].values, dtype=bool)
     comm_kw = dict(communities or {})
     method = comm_kw.pop("method", DEFAULT_METHOD)
-    local = _subset(model, keep)
-    table = (component_communities(local, method=method, random_state=random_state, **comm_kw) if keep.any()
-             else pd.DataFrame(columns=["component", "neuron", "community", "strength", "method"]))
+    table = community_step(model, method=method, random_state=random_state, **comm_kw)
     others = {}
     for name in baselines:
         if name == method:
@@ -187,6 +271,6 @@ def connectome(cohort: xr.Dataset, *, affinity: Mapping | None = None, rank: Map
 
             if not leiden_available():
                 continue
-        others[name] = (component_communities(local, method=name, random_state=random_state) if keep.any()
-                        else table.iloc[:0].assign(method=name))
+        others[name] = (component_communities(_subset(model, keep), method=name, random_state=random_state)
+                        if keep.any() else table.iloc[:0].assign(method=name))
     return ConnectomeResult(aff, sweep, model, table, others)

@@ -32,6 +32,7 @@ rank at a time up to ``max_rank``, and warns if it still ends at the top.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -44,7 +45,11 @@ from neurodyn.backend import Backend, backend_name, get_namespace, to_numpy
 from neurodyn.connectome.ntf import NTFResult, chunk_rows, is_signed, non_negative_cp_hals, reconstruct
 from neurodyn.connectome.rank import SweepFit, select_from_fits
 from neurodyn.errors import InvalidInputError
+from neurodyn.progress import Progress
 
+log = logging.getLogger("neurodyn.connectome")
+#: A sweep shorter than this (seconds) logs no per-fit lines.
+SWEEP_QUIET_S = 1.0
 
 #: The affinity windows the held-out design defaults to (those of ``affinity_tensor``).
 DEFAULT_WINDOW_S, DEFAULT_STRIDE_S = 40.0, 20.0
@@ -89,9 +94,25 @@ def heldout_mask(observed, heldout_fraction: float = 0.1, random_state: int | np
         draw = rng.random((nb,) + observed.shape[1:], dtype=np.float32) < np.float32(heldout_fraction)
         i0, i1 = b0 * block, min((b0 + nb) * block, observed.shape[0])
         held[i0:i1] = observed[i0:i1] & np.repeat(draw, block, axis=0)[: i1 - i0]
+    del draw
+    # Slices (of each mode in turn) left without a training entry get theirs back.  The
+    # scans go a chunk of windows at a time, so no tensor-sized temporary is formed.
+    scan = max(1, chunk_rows(observed.shape, 1))
     for mode in range(3):
-        axes = tuple(ax for ax in range(3) if ax != mode)
-        emptied = observed.any(axis=axes) & ~(observed & ~held).any(axis=axes)
+        has_obs = np.zeros(observed.shape[mode], dtype=bool)
+        has_train = np.zeros(observed.shape[mode], dtype=bool)
+        for i0 in range(0, observed.shape[0], scan):
+            obs, hel = observed[i0:i0 + scan], held[i0:i0 + scan]
+            train = obs & ~hel
+            axes = tuple(ax for ax in range(3) if ax != mode)
+            if mode == 0:
+                has_obs[i0:i0 + scan] = obs.any(axis=axes)
+                has_train[i0:i0 + scan] = train.any(axis=axes)
+            else:
+                has_obs |= obs.any(axis=axes)
+                has_train |= train.any(axis=axes)
+            del train
+        emptied = has_obs & ~has_train
         if emptied.any():
             index = [slice(None)] * 3
             index[mode] = emptied
@@ -100,6 +121,38 @@ def heldout_mask(observed, heldout_fraction: float = 0.1, random_state: int | np
         raise InvalidInputError(f"no entry held out of {int(observed.sum())} observed ones at "
                                 f"heldout_fraction={heldout_fraction}; the tensor is too small", field="mask")
     return held
+
+
+class PackedMask:
+    """A bool array of shape ``(I, J, K)`` stored one bit per entry (:func:`numpy.packbits`).
+
+    The rank sweep keeps one held-out set per replicate for the whole sweep; packed, the
+    sets cost an eighth of a byte per entry each instead of a byte.  :meth:`unpack` gives the
+    bool array back (what :func:`cv_fit` fits through); slicing the first mode unpacks only
+    those windows.
+    """
+
+    def __init__(self, mask):
+        mask = np.asarray(to_numpy(mask), dtype=bool)
+        if mask.ndim != 3:
+            raise InvalidInputError(f"expected a 3-way mask, got {mask.ndim} dims", field="mask")
+        self.shape = tuple(int(v) for v in mask.shape)
+        self._row = self.shape[1] * self.shape[2]
+        self._bits = np.packbits(mask.reshape(self.shape[0], self._row), axis=1)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._bits.nbytes)
+
+    def unpack(self) -> np.ndarray:
+        """The bool ``(I, J, K)`` array."""
+        return self[:]
+
+    def __getitem__(self, index) -> np.ndarray:
+        if not isinstance(index, slice):
+            raise InvalidInputError("a packed mask is sliced along its first mode only", field="mask")
+        rows = np.unpackbits(self._bits[index], axis=1, count=self._row).view(bool)
+        return rows.reshape((rows.shape[0],) + self.shape[1:])
 
 
 def guard_mask(heldout, guard: int) -> np.ndarray:
@@ -211,18 +264,29 @@ def cv_fit(tensor, rank: int, *, heldout, mask=None, guard: int = 0, max_iter: i
     CVFit
     """
     be = Backend(backend_name(tensor), "cuda" if _on_gpu(tensor) else "cpu")
-    held_np = np.asarray(to_numpy(heldout), dtype=bool)
+    held_np = heldout.unpack() if isinstance(heldout, PackedMask) else np.asarray(to_numpy(heldout), dtype=bool)
     if held_np.shape != tuple(tensor.shape):
         raise InvalidInputError(f"held-out mask of shape {held_np.shape}; expected {tuple(tensor.shape)}",
                                 field="heldout")
-    obs_np = (np.ones(held_np.shape, dtype=bool) if mask is None
-              else np.broadcast_to(np.asarray(to_numpy(mask), dtype=bool), held_np.shape))
-    if (held_np & ~obs_np).any():
+    # Without a mask every entry is observed: no all-True array is formed.
+    obs_np = None if mask is None else np.broadcast_to(np.asarray(to_numpy(mask), dtype=bool), held_np.shape)
+    if obs_np is not None and obs_np.all():
+        obs_np = None
+    rows = max(1, chunk_rows(held_np.shape, 1))
+    if obs_np is not None and any(np.greater(held_np[i0:i0 + rows], obs_np[i0:i0 + rows]).any()
+                                  for i0 in range(0, held_np.shape[0], rows)):
         raise InvalidInputError("held-out entries must be observed (mask True)", field="heldout")
     n_heldout = int(held_np.sum())
-    train_np = obs_np & ~held_np
-    if guard:
-        train_np &= ~guard_mask(held_np, guard)
+    # train = observed & ~held & ~guard, built in place (one bool array).
+    train_np = np.logical_not(held_np)
+    if obs_np is not None:
+        train_np &= obs_np
+    for step in range(1, int(guard) + 1):
+        if step >= held_np.shape[0]:
+            break
+        # x > h is x & ~h for bools, without a temporary for ~h
+        np.greater(train_np[step:], held_np[:-step], out=train_np[step:])
+        np.greater(train_np[:-step], held_np[step:], out=train_np[:-step])
     train = be.asarray(train_np)
     del train_np
     kw = dict(max_iter=max_iter, tol=tol, n_inner=n_inner, sort_mode=sort_mode, signed=signed)
@@ -230,7 +294,8 @@ def cv_fit(tensor, rank: int, *, heldout, mask=None, guard: int = 0, max_iter: i
     train_error = masked_rel_error(tensor, cv.weights, cv.factors, train)
     del train
     test_error = masked_rel_error(tensor, cv.weights, cv.factors, be.asarray(held_np))
-    observed = None if obs_np.all() else be.asarray(obs_np)
+    del held_np
+    observed = None if obs_np is None else be.asarray(obs_np)
     full = non_negative_cp_hals(tensor, rank, mask=observed, init=(cv.weights, cv.factors),
                                 random_state=random_state, **kw)
     return CVFit(full.to_numpy(), cv.to_numpy(), train_error, test_error, n_heldout)
@@ -355,16 +420,23 @@ def rank_sweep(tensor, ranks: Sequence[int] = (1, 2, 3, 4, 5, 6), *, mask=None, 
     held_seeds = rng.integers(2**32, size=int(restarts))
     fit_seeds = rng.integers(2**32, size=(len(ranks), int(restarts)))
     extra_seed = int(rng.integers(2**32))
-    observed = (np.ones(tuple(tensor.shape), dtype=bool) if mask is None
+    # A broadcast view: without a mask no all-True array is formed.
+    observed = (np.broadcast_to(np.ones((1, 1, 1), dtype=bool), tuple(tensor.shape)) if mask is None
                 else np.broadcast_to(np.asarray(to_numpy(mask), dtype=bool), tuple(tensor.shape)))
-    helds = [heldout_mask(observed, heldout_fraction, random_state=int(held_seeds[k]), block=heldout_block)
-             for k in range(int(restarts))]
+    # One bit per entry: the sets live for the whole sweep.
+    helds = [PackedMask(heldout_mask(observed, heldout_fraction, random_state=int(held_seeds[k]),
+                                     block=heldout_block)) for k in range(int(restarts))]
     fits = {}
     kw = dict(mask=mask, guard=heldout_guard, max_iter=max_iter, tol=tol, n_inner=n_inner, signed=signed)
+
+    # One line per replicate fitted (each fit also logs its own HALS progress when long);
+    # the last replicate's line is the final one, so the bar is not closed.
+    bar = Progress(len(ranks) * int(restarts), "rank sweep fits", every_s=0.0, min_s=SWEEP_QUIET_S, log=log)
 
     def fit_rank(rank: int, seeds) -> None:
         for k in range(int(restarts)):
             fits[(rank, k)] = cv_fit(tensor, rank, heldout=helds[k], random_state=int(seeds[k]), **kw)
+            bar.update(1, rank=rank, restart=k, test_error=round(fits[(rank, k)].test_error, 4))
 
     def select():
         return select_from_fits({key: f.sweep_fit() for key, f in fits.items()}, selection=selection, n_se=n_se,
@@ -377,6 +449,8 @@ def rank_sweep(tensor, ranks: Sequence[int] = (1, 2, 3, 4, 5, 6), *, mask=None, 
     while (override is None and max_rank is not None and rank == max(ranks) and max(ranks) < int(max_rank)):
         new = max(ranks) + 1
         ranks.append(new)
+        bar.total += int(restarts)
+        log.info("rank sweep: the rank chosen is the largest tried; widening the sweep to rank %d", new)
         fit_rank(new, np.random.default_rng([extra_seed, new]).integers(2**32, size=int(restarts)))
         metrics, summary, rank = select()
     message = top_of_sweep_message(summary, setting="max_rank")

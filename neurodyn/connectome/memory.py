@@ -13,9 +13,11 @@ What each stage holds (``A`` animals, ``T`` frames, ``N`` neurons, ``P = N(N−1
 - ``cohort``: the aligned float32 cohort ``A·T·N·4`` plus a float64 working copy ``A·T·N·8``
   that :func:`~neurodyn.connectome.tensor.affinity_tensor` reads from.
 - ``affinity``: the cohort and its copy, the tensor ``W·A·P·s``, a full bool mask
-  ``W·A·P`` and one animal's float64 intermediates (the tensor is built one animal at a
-  time): two ``W·N·N`` matrices, four ``W·P`` pair vectors and ``6·T·N`` derivative
-  buffers.
+  ``W·A·P`` and one animal's and one window's float64 intermediates (the tensor is built
+  one animal and one window at a time, straight into its dtype):
+  :data:`AFFINITY_WINDOW_MATRICES` ``N·N`` matrices, :data:`AFFINITY_PAIR_VECTORS` pair
+  vectors (the pair indices and the window's values) and :data:`AFFINITY_FRAME_BUFFERS`
+  ``T·N`` derivative buffers.
 - ``ntf``: :func:`ntf_memory` — what :func:`~neurodyn.connectome.ntf.non_negative_cp_hals`
   allocates, read off its code and checked against traced peaks in
   ``tests/test_connectome_memory.py``: the input tensor, the mask, a few chunks of
@@ -61,6 +63,29 @@ HEADROOM = 1.10
 #: imports; their sum (379 MiB) rounded up to leave room for the script's preamble.
 JOB_BASELINE_BYTES = 512 * MIB
 MASK_KINDS = (None, "slices", "full")
+#: Float64 ``N·N`` matrices alive while one window's affinity is formed (products, energy,
+#: the chance level, its count and the result) and its coverage.
+AFFINITY_WINDOW_MATRICES = 6
+#: Eight-byte pair vectors alive while the tensor is built: the upper-triangle indices
+#: ``(i, j)`` and their per-animal copies, and one window's values and mask.
+AFFINITY_PAIR_VECTORS = 8
+#: Float64 ``T·N`` buffers of the derivative affinities beside the cohort's float64 copy:
+#: one animal's traces (when some neurons are absent), and the derivative with its
+#: smoothing and scaling temporaries (the parts of ĝ are formed one window at a time).
+AFFINITY_FRAME_BUFFERS = 4
+#: Bytes per character of a NumPy unicode string (the ``pair_i``/``pair_j`` coordinates).
+UNICODE_CHAR = 4
+#: Resident memory of an interpreter after importing the connectome branch and the heap
+#: that earlier steps leave behind (170 MiB after the imports, 1.29 GiB resident against
+#: 1.10 GiB counted after the final NTF at 2000 cells in ``benchmarks/connectome_scale.py``).
+INTERPRETER_BYTES = 384 * MIB
+#: Float64 ``T·N`` buffers of reading a suite2p plane: the corrected fluorescence, the
+#: baseline's filled copy and result, ΔF/F and the Recording's copy (56 bytes per cell and
+#: frame measured at 2000 cells).
+READ_FRAME_BUFFERS = 6
+#: What the nested SBM's search holds beyond its graph, measured, not derived
+#: (``benchmarks/connectome_scale.py``: 0.45 GiB at 500 nodes, 0.66 GiB at 2000 nodes).
+COMMUNITY_WORKSPACE_BYTES = 768 * MIB
 
 
 def ntf_memory(shape, rank: int, *, dtype: Any = np.float32, mask: str | None = "full") -> dict[str, int]:
@@ -125,7 +150,8 @@ def tensor_stages(n_windows: int, n_animals: int, n_neurons: int, *, dtype: Any 
     affinity = tensor + (w * a * p if masked else 0)
     if n_time is not None:
         t = int(n_time)
-        affinity += a * t * n * (4 + 8) + 2 * w * n * n * 8 + 4 * w * p * 8 + 6 * t * n * 8
+        affinity += a * t * n * (4 + 8) + AFFINITY_WINDOW_MATRICES * n * n * 8 + AFFINITY_PAIR_VECTORS * p * 8 \
+            + AFFINITY_FRAME_BUFFERS * t * n * 8
     ntf = max(ntf_memory((w, a, p), r, dtype=dtype, mask=kind)["peak"],
               netcdf_read_bytes((w, a, p), dtype=dtype, mask=kind))
     return {"affinity": int(affinity), "ntf": int(ntf)}
@@ -299,3 +325,127 @@ def ntf_result_mem_mb(paths, attempt: int = 1) -> int:
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     largest = max((netcdf_decoded_bytes(p) for p in paths), default=0)
     return int(math.ceil(job_bytes(3 * largest) * _attempt(attempt) / MIB))
+
+
+def chain_memory_plan(n_animals: int, n_time: int, n_neurons: int, *, sampling_rate_hz: float,
+                      window_s: float = 40.0, stride_s: float = 20.0, max_rank: int = 12, restarts: int = 3,
+                      dtype: Any = np.float32, masked: bool = False, name_length: int = 16,
+                      n_rois: int | None = None) -> dict:
+    """Bytes each step of :func:`neurodyn.connectome.chain.connectome` holds at its peak
+    when the whole chain runs in one process (a notebook, ``benchmarks/connectome_scale.py``).
+
+    Unlike :func:`connectome_memory_plan` (one pipeline job per stage), what an earlier
+    step returns stays alive in the later ones: the affinity Dataset (tensor, mask and the
+    ``pair_i``/``pair_j`` name coordinates, ``P`` strings of ``name_length`` characters
+    each) is held from the affinity step to the end.
+
+    Steps (``E = W·A·P`` entries, ``s`` the tensor's item size):
+
+    - ``read``: a suite2p plane's ``F`` and ``Fneu`` (float32, ``n_rois`` ROIs),
+      :data:`READ_FRAME_BUFFERS` float64 ``T·N`` buffers, the cohort.
+    - ``affinity``: :func:`tensor_stages`' ``affinity`` (with ``n_time``) and the name
+      coordinates.
+    - ``rank_sweep``: the affinity Dataset, one replicate of :func:`ntf_memory` (a full
+      training mask when ``masked`` is False, since the held-out entries are masked out of
+      training; the observed-entry mask too when ``masked``), the bool held-out set being
+      scored and the sweep's held-out sets at one bit per entry.
+    - ``final_ntf`` and ``communities``: the affinity Dataset, the factors, and a few
+      ``N·N`` float64 graphs plus :data:`COMMUNITY_WORKSPACE_BYTES` for the search.
+
+    Every step adds :data:`INTERPRETER_BYTES`.  Returns ``n_windows``, ``n_pairs``,
+    ``entries``, ``tensor``, ``steps`` (the step names), one key per step and ``peak`` (the
+    largest step times :data:`HEADROOM`), bytes.
+    """
+    for name, value in (("n_animals", n_animals), ("n_time", n_time), ("n_neurons", n_neurons),
+                        ("max_rank", max_rank), ("restarts", restarts)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise InvalidInputError(f"{value!r}; expected a positive integer", field=name)
+    if n_neurons < 2:
+        raise InvalidInputError(f"{n_neurons} neuron(s); need at least 2 for pairs", field="n_neurons")
+    a, t, n, r = int(n_animals), int(n_time), int(n_neurons), int(max_rank)
+    rois = n if n_rois is None else int(n_rois)
+    w = n_windows_for(t, sampling_rate_hz, window_s, stride_s)
+    p = n * (n - 1) // 2
+    s = np.dtype(dtype).itemsize
+    entries = w * a * p
+    tensor = entries * s
+    names = 2 * p * UNICODE_CHAR * int(name_length)
+    held_dataset = tensor + entries + names
+    cohort = a * t * n * 4
+    read = a * (2 * rois * t * 4 + READ_FRAME_BUFFERS * t * n * 8) + cohort
+    affinity = tensor_stages(w, a, n, dtype=dtype, rank=r, n_time=t, masked=True)["affinity"] + names
+    fit = ntf_memory((w, a, p), r, dtype=dtype, mask="full")["peak"] - tensor  # the tensor is the Dataset's
+    rank_sweep = held_dataset + fit + entries * (1 + (1 if masked else 0)) + int(restarts) * -(-entries // 8)
+    factors = (w + a + p) * r * 8
+    graphs = 6 * n * n * 8 + 2 * p * 8 + COMMUNITY_WORKSPACE_BYTES
+    plan = {"n_windows": w, "n_pairs": p, "entries": entries, "tensor": tensor,
+            "steps": ("read", "affinity", "rank_sweep", "final_ntf", "communities"),
+            "read": read, "affinity": affinity, "rank_sweep": rank_sweep,
+            "final_ntf": held_dataset + 3 * factors, "communities": held_dataset + factors + graphs}
+    for k in plan["steps"]:
+        plan[k] = int(plan[k] + INTERPRETER_BYTES)
+    plan["peak"] = int(HEADROOM * max(plan[k] for k in plan["steps"]))
+    plan["settings"] = {"n_animals": a, "n_time": t, "n_neurons": n, "sampling_rate_hz": float(sampling_rate_hz),
+                        "window_s": float(window_s), "stride_s": float(stride_s), "max_rank": r,
+                        "restarts": int(restarts), "dtype": np.dtype(dtype).name, "masked": bool(masked),
+                        "name_length": int(name_length), "n_rois": rois}
+    return plan
+
+
+def check_chain_memory(plan: dict, max_memory_gb: float) -> dict:
+    """Raise :class:`MemoryBudgetError` if :func:`chain_memory_plan`'s peak exceeds
+    ``max_memory_gb`` GiB, naming the step; return the plan when it fits."""
+    try:
+        budget = float(max_memory_gb)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{max_memory_gb!r}; expected a number of GiB", field="max_memory_gb") from None
+    if not budget > 0:
+        raise InvalidInputError(f"{max_memory_gb!r}; expected a positive number of GiB", field="max_memory_gb")
+    worst = max(plan["steps"], key=plan.get)
+    if plan["peak"] > budget * GIB:
+        fits = ""
+        if "settings" in plan:
+            hint = chain_fitting_settings(plan["settings"], budget)
+            fits = "; it fits with " + " or ".join(
+                f"{k}={v}" for k, v in hint.items() if v is not None) if any(
+                v is not None for v in hint.values()) else ""
+        raise MemoryBudgetError(
+            f"the connectome chain needs {plan['peak'] / GIB:.2f} GiB at its '{worst}' step "
+            f"({plan['n_windows']} windows × {plan['n_pairs']} pairs; tensor {plan['tensor'] / GIB:.2f} GiB) "
+            f"> budget {budget:g} GiB{fits}; raise stride_s, use fewer neurons, or raise max_memory_gb",
+            field="max_memory_gb")
+    return plan
+
+
+#: Strides (s) :func:`chain_fitting_settings` tries, smallest first.
+CANDIDATE_STRIDES_S = (20.0, 30.0, 40.0, 60.0, 80.0, 120.0, 240.0)
+
+
+def chain_fitting_settings(settings: dict, max_memory_gb: float) -> dict:
+    """Settings under which :func:`chain_memory_plan` of ``settings`` (its keywords) fits
+    ``max_memory_gb``: the smallest stride of :data:`CANDIDATE_STRIDES_S` at or above the
+    one asked for (``stride_s``), and the most neurons at the asked stride (``n_neurons``),
+    each None when nothing fits."""
+    budget = float(max_memory_gb) * GIB
+    kw = dict(settings)
+    out = {"stride_s": None, "n_neurons": None}
+    for stride in CANDIDATE_STRIDES_S:
+        if stride < kw.get("stride_s", 20.0):
+            continue
+        try:
+            plan = chain_memory_plan(**{**kw, "stride_s": stride})
+        except InvalidInputError:  # the window no longer fits the recording
+            break
+        if plan["peak"] <= budget:
+            out["stride_s"] = stride
+            break
+    lo, hi = 2, int(kw["n_neurons"])
+    if chain_memory_plan(**{**kw, "n_neurons": lo})["peak"] <= budget:
+        while lo < hi:  # the peak grows with the number of neurons
+            mid = (lo + hi + 1) // 2
+            if chain_memory_plan(**{**kw, "n_neurons": mid})["peak"] <= budget:
+                lo = mid
+            else:
+                hi = mid - 1
+        out["n_neurons"] = lo
+    return out

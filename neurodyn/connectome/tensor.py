@@ -12,15 +12,21 @@ by the factorization (Dyballa et al., ICLR 2024, §3).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from neurodyn.connectome.affinity import MAD_TO_SD, pair_coverage, window_bounds, windowed_affinity
+from neurodyn.connectome.affinity import MAD_TO_SD, window_affinities, window_bounds, window_coverage
 from neurodyn.errors import InvalidInputError, MemoryBudgetError
+from neurodyn.progress import Progress
+
+log = logging.getLogger("neurodyn.connectome")
 
 GIB = 1024**3
+#: Seconds between progress lines of a long tensor build (logger ``neurodyn.connectome``).
+PROGRESS_EVERY_S = 10.0
 #: Chance levels :func:`affinity_tensor` can subtract.
 CHANCE = ("none", "independent", "median")
 
@@ -174,29 +180,40 @@ def affinity_tensor(cohort: xr.Dataset, *, method: str = "windowed_cosine", wind
     tensor = np.zeros((len(windows), n_animals, ii.size), dtype=dtype)
     pair_present = present[:, ii] & present[:, jj]
     mask = np.zeros(tensor.shape, dtype=bool)
+    extra = {"chance": "independent"} if chance == "independent" and method != "correlation" else {}
+    bar = Progress(n_animals * len(windows), "affinity windows", every_s=PROGRESS_EVERY_S, log=log)
     for a in range(n_animals):
         keep = np.flatnonzero(present[a])
         if keep.size < 2:
+            bar.update(len(windows))
             continue
         local = np.full(n_neurons, -1)
         local[keep] = np.arange(keep.size)
         pairs = np.flatnonzero(pair_present[a])
         li, lj = local[ii[pairs]], local[jj[pairs]]
-        x = traces[a][:, keep]
-        extra = {"chance": "independent"} if chance == "independent" and method != "correlation" else {}
-        vals = windowed_affinity(x, fs, windows, method, **params, **extra)[:, li, lj]
-        observed = pair_coverage(x, windows)[:, li, lj] >= min_coverage - 1e-12
-        vals = np.where(observed, vals, 0.0)
-        if chance == "median":
-            for w in range(len(windows)):
-                obs = vals[w, observed[w]]
-                if obs.size == 0:
-                    continue
-                level = np.median(obs)
-                spread = MAD_TO_SD * np.median(np.abs(obs - level))
-                vals[w] = np.where(observed[w], np.maximum(vals[w] - level - chance_mads * spread, 0.0), 0.0)
-        tensor[:, a, pairs] = vals
-        mask[:, a, pairs] = observed
+        # All pairs present: a slice writes in place where an index array would gather.
+        where = slice(None) if pairs.size == ii.size else pairs
+        x = traces[a] if keep.size == n_neurons else traces[a][:, keep]  # a view when all are present
+        # One window at a time, straight into the tensor's dtype: only one window's (N, N)
+        # float64 matrices are alive, never the (W, N, N) stack.
+        per_window = zip(window_affinities(x, fs, windows, method, **params, **extra), window_coverage(x, windows))
+        for w, (mat, cover) in enumerate(per_window):
+            vals = mat[li, lj]
+            del mat
+            observed = cover[li, lj] >= min_coverage - 1e-12
+            del cover
+            vals = np.where(observed, vals, 0.0)
+            if chance == "median":
+                obs = vals[observed]
+                if obs.size:
+                    level = np.median(obs)
+                    spread = MAD_TO_SD * np.median(np.abs(obs - level))
+                    vals = np.where(observed, np.maximum(vals - level - chance_mads * spread, 0.0), 0.0)
+                del obs
+            tensor[w, a, where] = vals
+            mask[w, a, where] = observed
+            bar.update(1)
+    bar.close()
     time = np.asarray(cohort["time"].values, dtype=np.float64) if "time" in cohort.coords else np.arange(n_time) / fs
     start_s = time[windows[:, 0]]
     end_s = time[windows[:, 1] - 1] + 1.0 / fs
