@@ -28,19 +28,22 @@ from neurodyn.connectome.synthetic import (LFRGraph, lfr_mixing, lfr_null_graph,
                                            planted_factors, planted_recovery, weighted_lfr_graph)
 from neurodyn.connectome.tensor import affinity_tensor, fold_pairs, pair_index, tensor_memory_bytes
 
+#: The public API: the chain, its steps' main calls and their results.  The other names
+#: imported above stay importable from here for existing code, but belong to their modules.
 __all__ = [
-    "ConnectomeResult", "background_components", "connectome", "flag_background", "pair_spread",
-    "RankSweepWarning", "guard_mask", "heldout_design",
-    "CVFit", "RankSweep", "RankSweepResult", "SweepFit", "cv_fit", "cv_fit_affinity", "heldout_mask", "rank_sweep",
-    "AFFINITIES", "METHODS", "MODELS", "BlockCapWarning", "description_length", "components_table",
-    "select_from_fits", "weighted_lfr_graph", "NTF", "NTFResult", "SBMFit", "WeightedSBM", "affinity_tensor",
-    "community_strength",
-    "LFRGraph", "lfr_mixing", "lfr_null_graph",
-    "compare_methods", "component_communities", "component_graph", "congruence_matrix", "correlation_affinity",
-    "dataset_factors", "detect_communities", "differential_affinity", "fit_affinity", "fold_pairs", "from_cptensor", "leiden",
-    "leiden_dl",
-    "louvain", "match_components", "non_negative_cp_hals", "ntf_to_dataset", "pair_index",
-    "planted_community_cohort", "planted_factors", "planted_recovery", "rank_summary", "reconstruct",
-    "robust_derivative", "select_rank", "similarity", "sweep_metrics", "tensor_memory_bytes", "to_cptensor", "weighted_sbm",
-    "window_bounds", "windowed_affinity", "windowed_cosine_affinity", "pair_coverage", "tracked_frames",
+    # the whole chain
+    "connectome", "ConnectomeResult",
+    # affinity tensor
+    "affinity_tensor", "AFFINITIES", "fold_pairs", "tensor_memory_bytes",
+    # rank
+    "rank_sweep", "RankSweep", "RankSweepResult", "RankSweepWarning", "heldout_design",
+    # non-negative tensor factorization
+    "NTF", "NTFResult", "non_negative_cp_hals", "fit_affinity", "ntf_to_dataset", "components_table",
+    # brain-wide components
+    "flag_background", "pair_spread",
+    # communities
+    "component_communities", "leiden_dl", "weighted_sbm", "WeightedSBM", "SBMFit", "description_length",
+    "louvain", "leiden", "compare_methods", "METHODS",
+    # scoring against a planted truth
+    "planted_recovery",
 ]
