@@ -33,7 +33,7 @@ from neurodyn.connectome.tensor import affinity_tensor
 from neurodyn.errors import InvalidInputError
 from neurodyn.progress import Heartbeat
 
-log = logging.getLogger("neurodyn.connectome")
+log = logging.getLogger(__name__)  # its records reach the handlers of the package logger
 
 #: Least pair spread (:func:`pair_spread`) of a background component.
 BACKGROUND_SPREAD = 0.5

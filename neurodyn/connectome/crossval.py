@@ -47,7 +47,7 @@ from neurodyn.connectome.rank import SweepFit, select_from_fits
 from neurodyn.errors import InvalidInputError
 from neurodyn.progress import Progress
 
-log = logging.getLogger("neurodyn.connectome")
+log = logging.getLogger(__name__)  # its records reach the handlers of the package logger
 #: A sweep shorter than this (seconds) logs no per-fit lines.
 SWEEP_QUIET_S = 1.0
 

@@ -22,7 +22,7 @@ from neurodyn.connectome.affinity import MAD_TO_SD, window_affinities, window_bo
 from neurodyn.errors import InvalidInputError, MemoryBudgetError
 from neurodyn.progress import Progress
 
-log = logging.getLogger("neurodyn.connectome")
+log = logging.getLogger(__name__)  # its records reach the handlers of the package logger
 
 GIB = 1024**3
 #: Seconds between progress lines of a long tensor build (logger ``neurodyn.connectome``).
