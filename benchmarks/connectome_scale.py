@@ -393,7 +393,7 @@ def graph_tool_times(graphs_path: Path, seed: int, limit_s: float) -> dict:
     if version is None:
         return {"graph_tool": None, "skipped": "graph-tool does not import under /usr/bin/python3"}
     out = {"graph_tool": version, "components": []}
-    graphs = np.load(graphs_path)
+    graphs = np.load(graphs_path, allow_pickle=False)
     for name in graphs.files:
         out["components"].append({"graph": name, "n_nodes": int(graphs[name].shape[0]),
                                   **graph_tool_fit(graphs[name], seed, limit_s)})
