@@ -119,3 +119,7 @@ def test_deterministic_and_checked():
         leiden_dl(-w)
     with pytest.raises(InvalidInputError, match="at least 2"):
         leiden_dl(np.zeros((1, 1)))
+    tied = np.ones((6, 6)) - np.eye(6)
+    with pytest.raises(InvalidInputError, match="distinct real weights"):
+        leiden_dl(tied, weight_model="normal")
+    assert leiden_dl(tied).n_blocks == 1

@@ -477,6 +477,12 @@ def leiden_dl(weights, *, weight_model: str = "exponential", variants: tuple[str
     one = np.zeros(n, dtype=np.int64)
     if not (w > 0).any():
         return SBMFit(one, 1, variants[0], "none", "leiden_dl", 0.0, [np.zeros(1, dtype=np.int64)])
+    vals = w[np.triu_indices(n, 1)]
+    vals = vals[vals > 0]
+    if wm in ("normal", "lognormal") and np.unique(vals).size < vals.size:
+        raise InvalidInputError(f"{vals.size - np.unique(vals).size} of {vals.size} edge weights repeat an equal "
+                                f"value; the {wm} model needs distinct real weights (use 'exponential')",
+                                field="weight_model")
     proposal, _ = _proposal(w, random_state)
     graph = _ob.make_graph(w, wm)
     with np.errstate(all="ignore"):
