@@ -344,19 +344,26 @@ AFFINITIES: dict[str, Callable[..., np.ndarray]] = {
 }
 
 
+def _dispatch(table: dict, method: str) -> Callable:
+    if method not in table:
+        raise InvalidInputError(f"unknown affinity {method!r}; expected one of {sorted(table)}", field="affinity")
+    return table[method]
+
+
+def _as_traces(traces) -> np.ndarray:
+    traces = np.asarray(traces, dtype=np.float64)
+    if traces.ndim != 2:
+        raise InvalidInputError(f"expected (time, neuron) traces, got shape {traces.shape}", field="traces")
+    return traces
+
+
 def windowed_affinity(traces: np.ndarray, sampling_rate_hz: float, windows: np.ndarray,
                       method: str = "differential", **params) -> np.ndarray:
     """Dispatch to the affinity named ``method`` (a key of :data:`AFFINITIES`).
 
     ``traces`` is ``(time, neuron)``, NaN on untracked frames.
     """
-    if method not in AFFINITIES:
-        raise InvalidInputError(f"unknown affinity {method!r}; expected one of {sorted(AFFINITIES)}",
-                                field="affinity")
-    traces = np.asarray(traces, dtype=np.float64)
-    if traces.ndim != 2:
-        raise InvalidInputError(f"expected (time, neuron) traces, got shape {traces.shape}", field="traces")
-    return AFFINITIES[method](traces, sampling_rate_hz, windows, **params)
+    return _dispatch(AFFINITIES, method)(_as_traces(traces), sampling_rate_hz, windows, **params)
 
 
 #: The per-window form of each affinity (same keywords as :data:`AFFINITIES`).
@@ -375,10 +382,4 @@ def window_affinities(traces: np.ndarray, sampling_rate_hz: float, windows: np.n
     Only one window's matrices are alive at once, so a caller that keeps the pairs it needs
     (in its own dtype) never holds the ``(n_windows, N, N)`` float64 stack.
     """
-    if method not in WINDOW_AFFINITIES:
-        raise InvalidInputError(f"unknown affinity {method!r}; expected one of {sorted(WINDOW_AFFINITIES)}",
-                                field="affinity")
-    traces = np.asarray(traces, dtype=np.float64)
-    if traces.ndim != 2:
-        raise InvalidInputError(f"expected (time, neuron) traces, got shape {traces.shape}", field="traces")
-    return WINDOW_AFFINITIES[method](traces, sampling_rate_hz, windows, **params)
+    return _dispatch(WINDOW_AFFINITIES, method)(_as_traces(traces), sampling_rate_hz, windows, **params)

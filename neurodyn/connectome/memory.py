@@ -200,17 +200,23 @@ def connectome_memory_plan(n_animals: int, n_time: int, n_neurons: int, *, sampl
     return plan
 
 
-def check_connectome_memory(plan: dict[str, int], max_memory_gb: float) -> dict[str, int]:
-    """Raise :class:`MemoryBudgetError` if the plan's peak stage exceeds ``max_memory_gb`` GiB.
-
-    Returns the plan unchanged when it fits, so calls chain.
-    """
+def _budget_gib(max_memory_gb) -> float:
+    """``max_memory_gb`` as a positive number of GiB, or a clear error."""
     try:
         budget = float(max_memory_gb)
     except (TypeError, ValueError):
         raise InvalidInputError(f"{max_memory_gb!r}; expected a number of GiB", field="max_memory_gb") from None
     if not budget > 0:
         raise InvalidInputError(f"{max_memory_gb!r}; expected a positive number of GiB", field="max_memory_gb")
+    return budget
+
+
+def check_connectome_memory(plan: dict[str, int], max_memory_gb: float) -> dict[str, int]:
+    """Raise :class:`MemoryBudgetError` if the plan's peak stage exceeds ``max_memory_gb`` GiB.
+
+    Returns the plan unchanged when it fits, so calls chain.
+    """
+    budget = _budget_gib(max_memory_gb)
     stages = {k: plan[k] for k in ("cohort", "affinity", "ntf", "communities")}
     worst = max(stages, key=stages.get)
     if plan["peak"] > budget * GIB:
@@ -395,12 +401,7 @@ def chain_memory_plan(n_animals: int, n_time: int, n_neurons: int, *, sampling_r
 def check_chain_memory(plan: dict, max_memory_gb: float) -> dict:
     """Raise :class:`MemoryBudgetError` if :func:`chain_memory_plan`'s peak exceeds
     ``max_memory_gb`` GiB, naming the step; return the plan when it fits."""
-    try:
-        budget = float(max_memory_gb)
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"{max_memory_gb!r}; expected a number of GiB", field="max_memory_gb") from None
-    if not budget > 0:
-        raise InvalidInputError(f"{max_memory_gb!r}; expected a positive number of GiB", field="max_memory_gb")
+    budget = _budget_gib(max_memory_gb)
     worst = max(plan["steps"], key=plan.get)
     if plan["peak"] > budget * GIB:
         fits = ""
