@@ -487,15 +487,16 @@ def leiden_dl(weights, *, weight_model: str = "exponential", variants: tuple[str
     graph = _ob.make_graph(w, wm)
     with np.errstate(all="ignore"):
         proposal = _relabel(proposal)
+        first = _search.build_hierarchy(graph, proposal)[0]  # the proposal's own hierarchy, built once
         partitions = [proposal]
         if proposal.max() > 0:
-            partitions += [lab for lab in _levels(_search.build_hierarchy(graph, proposal)[0], proposal)
+            partitions += [lab for lab in _levels(first, proposal)
                            if 1 < np.unique(lab).size < np.unique(proposal).size]
             partitions.append(one)
         scored = []
-        for lab in partitions:
+        for i, lab in enumerate(partitions):
             lab = _relabel(lab)
-            hierarchy = _search.build_hierarchy(graph, lab)[0]
+            hierarchy = first if i == 0 else _search.build_hierarchy(graph, lab)[0]
             for variant in variants:
                 total, terms = _ob.nested_dl(graph, lab, hierarchy, variant, terms=True)
                 scored.append((float(total), lab, hierarchy, variant, terms))

@@ -5,9 +5,10 @@ import sys
 
 import pandas as pd
 
-from neurodyn.connectome.communities import compare_methods, component_communities, leiden_available
+from neurodyn.connectome.chain import community_step
+from neurodyn.connectome.communities import compare_methods, leiden_available
 from neurodyn.io import read_netcdf, rule_provenance, write_csv
-from neurodyn.progress import STEP_EVERY_S, Progress
+from neurodyn.progress import STEP_EVERY_S
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
@@ -42,18 +43,10 @@ for method in cfg["baselines"]:
         logging.warning("leidenalg is not installed; skipping the Leiden baseline")
         continue
     methods[method] = {"method": method}
-# One component at a time, so that the log says where the search is: every component is
-# searched with the same seed, so this is the table of one call over all components.
-components = ntf["component"].values.tolist()
-tables = {method: [] for method in methods}
-with Progress(len(methods) * len(components), "communities", every_s=STEP_EVERY_S, heartbeat=True) as bar:
-    for method, method_kwargs in methods.items():
-        for k in components:
-            bar.update(0, method=method, component=k)
-            tables[method].append(component_communities(ntf.sel(component=[k]), random_state=random_state,
-                                                         **method_kwargs))
-            bar.update(1)
-tables = {method: pd.concat(parts, ignore_index=True) for method, parts in tables.items()}
+# One component at a time (chain.community_step), so that the log says where the search is
+# and how long the rest should take; the same table as one call over all components.
+tables = {method: community_step(ntf, random_state=random_state, every_s=STEP_EVERY_S, **method_kwargs)
+          for method, method_kwargs in methods.items()}
 write_csv(pd.concat(tables.values(), ignore_index=True), snakemake.output.communities, provenance=PROVENANCE)
 write_csv(tables[chosen].drop(columns="method"), snakemake.output.table, provenance=PROVENANCE)
 write_csv(compare_methods(tables), snakemake.output.methods, provenance=PROVENANCE)
