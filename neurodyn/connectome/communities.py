@@ -4,8 +4,9 @@ baselines.
 
 The community model of Dyballa et al. (ICLR 2024) is graph-tool's nested SBM with
 real-exponential edge weights (:func:`weighted_sbm`, ``method="sbm"``).  On the weighted
-graphs of this project it over-splits: its description length is shorter for partitions
-finer than the planted one (weighted LFR graphs, and the pair-factor graphs of
+graphs of this project it over-splits: with the weight models ``auto`` picks its description
+length is shorter for partitions finer than the planted one, and with exponential weights
+its search misses the planted partition (weighted LFR graphs, and the pair-factor graphs of
 :mod:`neurodyn.connectome.synthetic`; numbers in ``docs/connectome.md``), while modularity
 (Leiden) recovers the planted groups but also splits graphs that hold none.  The default,
 :func:`leiden_dl`, keeps each method to what it does well: Leiden proposes a partition,
