@@ -198,6 +198,8 @@ def test_community_step_equals_one_call_and_logs_per_component(caplog):
     ref = component_communities(model.isel(component=np.flatnonzero(keep)))
     assert table.equals(ref)
     assert set(table.attrs["time_s"]) == set(model["component"].values[keep].tolist())
+    # the workflow passes the SBM's own `model` keyword through (config connectome.communities.model)
+    assert community_step(model, every_s=0.0, model="nested", weight_model="auto").equals(ref)
     if keep.any():
         assert any("communities (leiden_dl): component" in r.getMessage() for r in caplog.records)
 

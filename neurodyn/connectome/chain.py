@@ -182,19 +182,19 @@ def model_step(sweep: RankSweepResult, aff: xr.Dataset, *,
     return flag_background(ntf_to_dataset(sweep.model, aff), background_spread)
 
 
-def community_step(model: xr.Dataset, *, method: str = DEFAULT_METHOD, random_state: int = 0,
+def community_step(fitted: xr.Dataset, *, method: str = DEFAULT_METHOD, random_state: int = 0,
                    every_s: float = 30.0, **kwargs) -> pd.DataFrame:
     """Step 4 of :func:`connectome`: communities of the non-background components of
-    ``model`` (:func:`~neurodyn.connectome.communities.component_communities`, one component
+    ``fitted`` (:func:`~neurodyn.connectome.communities.component_communities`, one component
     at a time, so that a long search logs where it is and how long the rest should take).
 
     ``kwargs`` go to ``component_communities`` (``weight_model``; with ``method="sbm"`` also ``model``, ``max_blocks``).
     Same table as one ``component_communities`` call on the kept components; its
     ``attrs["time_s"]`` gives each component's wall time.
     """
-    keep = ~np.asarray(model["background"].values, dtype=bool) if "background" in model else \
-        np.ones(model.sizes["component"], dtype=bool)
-    local = _subset(model, keep)
+    keep = ~np.asarray(fitted["background"].values, dtype=bool) if "background" in fitted else \
+        np.ones(fitted.sizes["component"], dtype=bool)
+    local = _subset(fitted, keep)
     components = local["component"].values.tolist()
     if not components:
         return pd.DataFrame(columns=["component", "neuron", "community", "strength", "method"])
